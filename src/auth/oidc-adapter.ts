@@ -1,0 +1,84 @@
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { Prisma, type PrismaClient } from '../generated/prisma/client.js';
+
+/**
+ * oidc-provider storage in one table for every kind of payload, so tokens survive restarts and
+ * are valid in every process that shares the database. Clients are the exception: they are read
+ * from the service's own Client table, where secrets are stored hashed.
+ */
+export function createOidcAdapter(prisma: PrismaClient) {
+  return class PrismaOidcAdapter implements Adapter {
+    constructor(private readonly type: string) {}
+
+    async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+      const data = {
+        payload: payload as Prisma.InputJsonObject,
+        grantId: payload.grantId ?? null,
+        userCode: payload.userCode ?? null,
+        uid: payload.uid ?? null,
+        expiresAt: expiresIn ? new Date(Date.now() + expiresIn * 1000) : null,
+      };
+      await prisma.oidcPayload.upsert({
+        where: { id_type: { id, type: this.type } },
+        create: { id, type: this.type, ...data },
+        update: data,
+      });
+    }
+
+    async find(id: string): Promise<AdapterPayload | undefined> {
+      if (this.type === 'Client') return findClientMetadata(prisma, id);
+      return this.findWhere({ id, type: this.type });
+    }
+
+    findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+      return this.findWhere({ userCode, type: this.type });
+    }
+
+    findByUid(uid: string): Promise<AdapterPayload | undefined> {
+      return this.findWhere({ uid, type: this.type });
+    }
+
+    async consume(id: string): Promise<void> {
+      const row = await prisma.oidcPayload.findUnique({ where: { id_type: { id, type: this.type } } });
+      if (!row) return;
+      const consumed = Math.floor(Date.now() / 1000);
+      await prisma.oidcPayload.update({
+        where: { id_type: { id, type: this.type } },
+        data: { consumedAt: new Date(), payload: { ...(row.payload as Prisma.JsonObject), consumed } },
+      });
+    }
+
+    async destroy(id: string): Promise<void> {
+      await prisma.oidcPayload.deleteMany({ where: { id, type: this.type } });
+    }
+
+    async revokeByGrantId(grantId: string): Promise<void> {
+      await prisma.oidcPayload.deleteMany({ where: { grantId } });
+    }
+
+    private async findWhere(where: Prisma.OidcPayloadWhereInput): Promise<AdapterPayload | undefined> {
+      const row = await prisma.oidcPayload.findFirst({ where });
+      if (!row || (row.expiresAt && row.expiresAt.getTime() <= Date.now())) return undefined;
+      return row.payload as AdapterPayload;
+    }
+  };
+}
+
+/** Client metadata in oidc-provider's terms; a disabled or unknown client is simply not found. */
+async function findClientMetadata(prisma: PrismaClient, clientId: string): Promise<AdapterPayload | undefined> {
+  const client = await prisma.client.findUnique({ where: { id: clientId } });
+  if (!client?.enabled) return undefined;
+  return {
+    client_id: client.id,
+    client_name: client.name,
+    // The hash stands where oidc-provider expects the secret; comparison hashes the presented one.
+    client_secret: client.secretHash,
+    grant_types: ['client_credentials'],
+    response_types: [],
+    redirect_uris: [],
+    token_endpoint_auth_method: 'client_secret_basic',
+    scope: client.scopes.join(' '),
+    srs_role: client.role,
+    srs_issuer: client.issuer ?? undefined,
+  };
+}

@@ -1,0 +1,69 @@
+import { createHash } from 'node:crypto';
+import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
+// The request context of the current call; oidc-provider keeps it here and has no public accessor.
+import requestContext from 'oidc-provider/lib/helpers/als.js';
+import type { PrismaClient } from '../generated/prisma/client.js';
+import type { Config } from '../config.js';
+import { clientSecretMatches } from './clients.js';
+import { createOidcAdapter } from './oidc-adapter.js';
+import { ALL_SCOPES, INTROSPECTING_ROLES, type ClientRole } from './scopes.js';
+import { loadServiceKeys } from './service-keys.js';
+
+export const OIDC_MOUNT_PATH = '/oidc';
+
+/** The OAuth2 authorization server: client credentials, introspection and revocation. */
+export async function createOidcProvider(config: Config, prisma: PrismaClient): Promise<Provider> {
+  const keys = await loadServiceKeys(prisma, 'oidc');
+  const provider = new Provider(`${config.publicUrl}${OIDC_MOUNT_PATH}`, {
+    adapter: createOidcAdapter(prisma),
+    jwks: { keys: keys as never },
+    // No cookies are set for client credentials, but the provider insists on keys.
+    cookies: { keys: keys.map((key) => createHash('sha256').update(String(key.d)).digest('base64url')) },
+    scopes: ALL_SCOPES,
+    claims: { openid: ['sub'] },
+    findAccount: async () => undefined,
+    extraClientMetadata: { properties: ['srs_role', 'srs_issuer'] },
+    clientDefaults: {
+      grant_types: ['client_credentials'],
+      response_types: [],
+      token_endpoint_auth_method: 'client_secret_basic',
+      // The service's keys are P-256; the default (RS256) has no key to sign with.
+      id_token_signed_response_alg: 'ES256',
+    },
+    responseTypes: ['none'],
+    ttl: { ClientCredentials: config.accessTokenTtlSeconds },
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      introspection: {
+        enabled: true,
+        // Anyone else learns nothing: the response is { active: false }.
+        allowedPolicy: async (_ctx: KoaContextWithOIDC, client) =>
+          INTROSPECTING_ROLES.includes((client as unknown as { srs_role: ClientRole }).srs_role),
+      },
+      revocation: { enabled: true },
+    },
+    renderError: async (ctx, out) => {
+      ctx.type = 'json';
+      ctx.body = out;
+    },
+  });
+  provider.proxy = true;
+
+  // The stored client_secret is a hash: compare the hash of what was presented.
+  provider.Client.prototype.compareClientSecret = function compareHashedSecret(this: { clientSecret: string }, presented: string) {
+    return clientSecretMatches(this.clientSecret, presented);
+  } as never;
+
+  // oidc-provider silently drops scopes it does not know; RFC 6749 wants invalid_scope. And a
+  // client that asks for no scope gets every scope it is allowed, as most OAuth2 servers do.
+  const saveToken = provider.ClientCredentials.prototype.save;
+  provider.ClientCredentials.prototype.save = function saveWithCheckedScope(this: InstanceType<typeof provider.ClientCredentials>) {
+    const requested = (requestContext.getStore() as KoaContextWithOIDC | undefined)?.oidc?.body?.scope;
+    const unknown = String(requested ?? '').split(' ').find((scope) => scope && !(ALL_SCOPES as string[]).includes(scope));
+    if (unknown) throw new errors.InvalidScope('requested scope is not supported', unknown);
+    if (!this.scope && this.client?.scope) this.scope = this.client.scope;
+    return saveToken.call(this);
+  };
+  return provider;
+}

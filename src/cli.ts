@@ -1,0 +1,108 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from './config.js';
+import { DataFolderInUseError, openDatabaseAdapter } from './db/adapter.js';
+import { applyMigrations } from './db/migrate.js';
+import { PrismaClient } from './generated/prisma/client.js';
+import { createClient, disableClient, InvalidClientInputError, listClients } from './auth/clients.js';
+import { ALL_SCOPES, CLIENT_ROLES } from './auth/scopes.js';
+
+const USAGE = `Usage: npm run cli -- <command>
+
+Commands:
+  clients create --name NAME --role ROLE [--issuer ISSUER] [--scope SCOPE ...] [--json]
+      Creates an OAuth2 client and prints its id and secret (shown only this once).
+      ROLE: ${CLIENT_ROLES.join(' | ')}; IPSP clients need --issuer.
+      SCOPE: ${ALL_SCOPES.join(', ')} (default: every scope the role allows).
+  clients list [--json]
+  clients disable CLIENT_ID
+      Disables the client and revokes its tokens.
+
+Works on the embedded data folder (DATA_DIR) while the server is stopped, or on DATABASE_URL at any time.`;
+
+/** Thrown for a wrong command line; printed with the usage. */
+class UsageError extends Error {}
+
+async function run(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      name: { type: 'string' },
+      role: { type: 'string' },
+      issuer: { type: 'string' },
+      scope: { type: 'string', multiple: true },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const [group, command, ...rest] = positionals;
+  if (values.help || !group) {
+    console.log(USAGE);
+    return;
+  }
+  if (group !== 'clients' || !['create', 'list', 'disable'].includes(command ?? '')) {
+    throw new UsageError(`Unknown command: ${positionals.join(' ')}`);
+  }
+  if (command === 'create' && (!values.name || !values.role)) throw new UsageError('clients create needs --name and --role.');
+  if (command === 'disable' && rest.length !== 1) throw new UsageError('clients disable needs exactly one CLIENT_ID.');
+
+  const config = loadConfig();
+  const database = await openDatabaseAdapter({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const prisma = new PrismaClient({ adapter: database.adapter });
+  try {
+    await applyMigrations(database);
+    if (command === 'create') {
+      const scopes = values.scope?.flatMap((scope) => scope.split(/[\s,]+/)).filter(Boolean);
+      const { client, clientSecret } = await createClient(prisma, { name: values.name!, role: values.role!, issuer: values.issuer, scopes });
+      if (values.json) {
+        console.log(JSON.stringify({ clientId: client.id, clientSecret, name: client.name, role: client.role, issuer: client.issuer, scopes: client.scopes }));
+      } else {
+        console.log(`Created ${client.role} client "${client.name}"${client.issuer ? ` for issuer ${client.issuer}` : ''}.`);
+        console.log(`  client id:     ${client.id}`);
+        console.log(`  client secret: ${clientSecret}`);
+        console.log(`  scopes:        ${client.scopes.join(' ')}`);
+        console.log('Keep the secret now: it is stored only as a hash and cannot be shown again.');
+      }
+    } else if (command === 'list') {
+      const clients = await listClients(prisma);
+      if (values.json) {
+        console.log(JSON.stringify(clients.map(({ secretHash: _secretHash, ...client }) => client)));
+      } else if (!clients.length) {
+        console.log('No clients yet. Create one with: npm run cli -- clients create --name NAME --role ROLE');
+      } else {
+        for (const client of clients) {
+          console.log(
+            [client.id, client.enabled ? 'enabled ' : 'disabled', client.role.padEnd(16), client.issuer ?? '-', client.name, client.scopes.join(' ')].join('  '),
+          );
+        }
+      }
+    } else {
+      const client = await disableClient(prisma, rest[0]);
+      if (!client) throw new UsageError(`No client with id ${rest[0]}.`);
+      console.log(`Disabled client ${client.id} ("${client.name}"); its tokens are revoked.`);
+    }
+  } finally {
+    await prisma.$disconnect();
+    await database.close();
+  }
+}
+
+run(process.argv.slice(2)).then(
+  () => process.exit(0),
+  (error: unknown) => {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`${(error as Error).message}\n\n${USAGE}`);
+      process.exit(64);
+    }
+    if (error instanceof InvalidClientInputError) {
+      console.error(`Cannot create the client:\n${error.problems.map((problem) => `  - ${problem}`).join('\n')}`);
+      process.exit(65);
+    }
+    if (error instanceof ConfigError || error instanceof DataFolderInUseError) {
+      console.error(error.message);
+      process.exit(error instanceof DataFolderInUseError ? 75 : 78);
+    }
+    console.error('The command failed:', error instanceof Error ? error.message : error);
+    process.exit(1);
+  },
+);

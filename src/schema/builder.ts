@@ -1,0 +1,45 @@
+import SchemaBuilder from '@pothos/core';
+import PrismaPlugin from '@pothos/plugin-prisma';
+import RelayPlugin from '@pothos/plugin-relay';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import { GraphQLError } from 'graphql';
+import type PrismaTypes from '../generated/pothos-types.js';
+import { getDatamodel } from '../generated/pothos-types.js';
+import type { GraphQLContext } from '../context.js';
+import type { ClientRole, Scope } from '../auth/scopes.js';
+
+export const builder = new SchemaBuilder<{
+  Context: GraphQLContext;
+  PrismaTypes: PrismaTypes;
+  AuthScopes: { scope: Scope; role: ClientRole };
+  DefaultFieldNullability: false;
+  DefaultInputFieldRequiredness: false;
+}>({
+  plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin],
+  defaultFieldNullability: false,
+  prisma: {
+    client: (context) => context.prisma,
+    dmmf: getDatamodel(),
+    filterConnectionTotalCount: true,
+    // Tests run with NODE_ENV=test: a resolver that forgets to spread `query` fails them.
+    onUnusedQuery: process.env.NODE_ENV === 'test' ? 'error' : null,
+  },
+  relay: {
+    clientMutationId: 'omit',
+    cursorType: 'String',
+    nodeQueryOptions: { description: 'Fetches any object of the API by its global id; null when it does not exist or is not yours.' },
+    nodesQueryOptions: { description: 'Fetches several objects by their global ids, in order; null for each one that does not exist or is not yours.' },
+  },
+  scopeAuth: {
+    authScopes: (context) => ({
+      scope: (scope: Scope) => context.viewer.scopes.includes(scope),
+      role: (role: ClientRole) => context.viewer.role === role,
+    }),
+    unauthorizedError: (_parent, _context, info) =>
+      new GraphQLError(`Your client may not use ${info.parentType.name}.${info.fieldName}.`, {
+        extensions: { code: 'FORBIDDEN' },
+      }),
+  },
+});
+
+builder.queryType({});
