@@ -27,6 +27,9 @@ export const builder = new SchemaBuilder<{
   relay: {
     clientMutationId: 'omit',
     cursorType: 'String',
+    idFieldOptions: { description: 'A global id, unique across types; pass it to `node` to fetch the object again.' },
+    nodeTypeOptions: { description: 'An object with a global id.' },
+    pageInfoTypeOptions: { description: 'Where a page of a connection stands.' },
     nodeQueryOptions: { description: 'Fetches any object of the API by its global id; null when it does not exist or is not yours.' },
     nodesQueryOptions: { description: 'Fetches several objects by their global ids, in order; null for each one that does not exist or is not yours.' },
   },

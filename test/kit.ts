@@ -1,0 +1,147 @@
+// The HTTP-level test kit: a real service on a free port, on a fresh embedded folder or a fresh
+// PostgreSQL database, with helpers to create clients, get tokens and send GraphQL.
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { print } from 'graphql';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { loadConfig } from '../src/config.js';
+import { startService, type RunningService } from '../src/server.js';
+import { createClient } from '../src/auth/clients.js';
+
+export const backend = (process.env.SRS_TEST_BACKEND ?? 'pglite') as 'pglite' | 'postgres';
+
+export interface TestClient {
+  clientId: string;
+  clientSecret: string;
+}
+
+export interface GraphQLResponse<Data> {
+  status: number;
+  data?: Data | null;
+  errors?: Array<{ message: string; path?: string[]; extensions?: { code?: string } & Record<string, unknown> }>;
+}
+
+export interface TestService {
+  service: RunningService;
+  /** The base URL, e.g. http://127.0.0.1:43210 (equal to PUBLIC_URL). */
+  url: string;
+  /** The environment the service was started with, for starting a CLI against the same data. */
+  env: Record<string, string>;
+  createClient(role: 'SERVICE_PROVIDER' | 'IPSP' | 'ADMIN', options?: { issuer?: string; scopes?: string[]; name?: string }): Promise<TestClient>;
+  /** POST /oidc/token with client_credentials; returns the parsed response and status. */
+  requestToken(client: TestClient, scope?: string): Promise<{ status: number; body: Record<string, unknown> }>;
+  /** A fresh access token for the client, failing the test when none is issued. */
+  token(client: TestClient, scope?: string): Promise<string>;
+  graphql<Data, Variables>(
+    document: TypedDocumentNode<Data, Variables> | string,
+    options?: { variables?: Variables; token?: string | null; headers?: Record<string, string> },
+  ): Promise<GraphQLResponse<Data>>;
+  /** Stops the service; with `keepData` the data stays for a restart on the same env. */
+  stop(options?: { keepData?: boolean }): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A fresh empty database for this run: a temporary folder, or a new PostgreSQL database. */
+export async function freshDatabaseEnv(): Promise<{ env: Record<string, string>; drop(): Promise<void> }> {
+  if (backend === 'postgres') {
+    const adminUrl = process.env.TEST_DATABASE_URL;
+    if (!adminUrl) throw new Error('TEST_DATABASE_URL is not set: it must name a PostgreSQL database to create test databases from.');
+    const name = `srs_test_${randomBytes(6).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: adminUrl });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.end();
+    const url = new URL(adminUrl);
+    url.pathname = `/${name}`;
+    return {
+      env: { DATABASE_URL: url.toString() },
+      async drop() {
+        const client = new pg.Client({ connectionString: adminUrl });
+        await client.connect();
+        await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        await client.end();
+      },
+    };
+  }
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'srs-test-'));
+  return { env: { DATA_DIR: dataDir }, drop: async () => fs.rmSync(dataDir, { recursive: true, force: true }) };
+}
+
+export async function startTestService(options: { testMode?: boolean; env?: Record<string, string> } = {}): Promise<TestService> {
+  const database = options.env ? undefined : await freshDatabaseEnv();
+  const port = await freePort();
+  const env: Record<string, string> = {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    SRS_TEST_MODE: options.testMode === false ? '0' : '1',
+    ...database?.env,
+    ...options.env,
+  };
+  const service = await startService(loadConfig(env));
+  const url = env.PUBLIC_URL;
+
+  const requestToken: TestService['requestToken'] = async (client, scope) => {
+    const form = new URLSearchParams({ grant_type: 'client_credentials' });
+    if (scope !== undefined) form.set('scope', scope);
+    const response = await fetch(`${url}/oidc/token`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: form,
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+
+  return {
+    service,
+    url,
+    env,
+    async createClient(role, clientOptions = {}) {
+      const { client, clientSecret } = await createClient(service.prisma, {
+        name: clientOptions.name ?? `${role} ${randomBytes(3).toString('hex')}`,
+        role,
+        issuer: clientOptions.issuer,
+        scopes: clientOptions.scopes,
+      });
+      return { clientId: client.id, clientSecret };
+    },
+    requestToken,
+    async token(client, scope) {
+      const { status, body } = await requestToken(client, scope);
+      if (status !== 200 || typeof body.access_token !== 'string') throw new Error(`No token (${status}): ${JSON.stringify(body)}`);
+      return body.access_token;
+    },
+    async graphql(document, requestOptions = {}) {
+      const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...requestOptions.headers };
+      if (requestOptions.token) headers.authorization = `Bearer ${requestOptions.token}`;
+      const response = await fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ query: typeof document === 'string' ? document : print(document), variables: requestOptions.variables }),
+      });
+      const body = (await response.json()) as Omit<GraphQLResponse<never>, 'status'>;
+      return { status: response.status, ...body };
+    },
+    async stop(stopOptions = {}) {
+      await service.close();
+      if (!stopOptions.keepData) await database?.drop();
+    },
+  };
+}

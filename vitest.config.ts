@@ -1,0 +1,20 @@
+import { defineConfig } from 'vitest/config';
+
+// Unit tests run once; API tests run on embedded PGlite always, and again on PostgreSQL when
+// TEST_DATABASE_URL names a server database to create throwaway databases from.
+const backends = ['pglite', ...(process.env.TEST_DATABASE_URL ? ['postgres'] : [])];
+
+export default defineConfig({
+  test: {
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    maxWorkers: 2,
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      ...backends.map((backend) => ({
+        extends: true as const,
+        test: { name: backend, include: ['test/api/**/*.test.ts'], env: { SRS_TEST_BACKEND: backend } },
+      })),
+    ],
+  },
+});
