@@ -60,7 +60,8 @@ export async function freshDatabaseEnv(): Promise<{ env: Record<string, string>;
   if (backend === 'postgres') {
     const adminUrl = process.env.TEST_DATABASE_URL;
     if (!adminUrl) throw new Error('TEST_DATABASE_URL is not set: it must name a PostgreSQL database to create test databases from.');
-    const name = `srs_test_${randomBytes(6).toString('hex')}`;
+    // Named after the admin database, so a CI run can drop whatever a crashed test left behind.
+    const name = `${new URL(adminUrl).pathname.slice(1)}_t${randomBytes(6).toString('hex')}`.slice(0, 63);
     const admin = new pg.Client({ connectionString: adminUrl });
     await admin.connect();
     await admin.query(`CREATE DATABASE ${name}`);
