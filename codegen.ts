@@ -10,7 +10,8 @@ const config: CodegenConfig = {
     'test/generated/': {
       preset: 'client',
       presetConfig: { fragmentMasking: false },
-      config: { useTypeImports: true, enumsAsTypes: true, scalars: { DateTime: 'string', Date: 'string' } },
+      // NodeNext resolution (tsconfig) needs the .js extension on the generated relative imports.
+      config: { useTypeImports: true, enumsAsTypes: true, importExtension: '.js', scalars: { DateTime: 'string', Date: 'string' } },
     },
   },
 };

@@ -5,6 +5,10 @@ import { defineConfig } from 'vitest/config';
 const backends = ['pglite', ...(process.env.TEST_DATABASE_URL ? ['postgres'] : [])];
 
 export default defineConfig({
+  // graphql ships index.mjs and index.js: Vite would hand our code the .mjs copy while
+  // graphql-yoga, loaded by Node, gets the .js one; two GraphQLError classes would make yoga mask
+  // our errors (UNAUTHENTICATED became a 500). One copy for everyone, as under tsx.
+  resolve: { alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }] },
   test: {
     testTimeout: 60_000,
     hookTimeout: 120_000,

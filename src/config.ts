@@ -12,6 +12,9 @@ const environmentSchema = z.object({
   DATA_DIR: z.string().min(1).default('.data'),
   SRS_TEST_MODE: booleanFlag.default(false),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(3600),
+  INTERNAL_URL: z.url({ protocol: /^https?$/ }).optional(),
+  SUBSCRIPTION_TOKEN_CHECK_SECONDS: z.coerce.number().min(0.1).max(3600).default(10),
+  TIMEOUT_SWEEP_SECONDS: z.coerce.number().min(0.1).max(3600).default(30),
 });
 
 export interface Config {
@@ -24,6 +27,12 @@ export interface Config {
   dataDir: string;
   testMode: boolean;
   accessTokenTtlSeconds: number;
+  /** Where the service and its built-in partner simulators reach each other's HTTP APIs. */
+  internalUrl: string;
+  /** How often a running subscription re-checks that its token was not revoked. */
+  subscriptionTokenCheckSeconds: number;
+  /** How often the timeout job looks for orders past their method's limits. */
+  timeoutSweepSeconds: number;
 }
 
 /** Thrown with every problem of the environment at once, each naming its variable. */
@@ -52,5 +61,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir: values.DATA_DIR,
     testMode: values.SRS_TEST_MODE,
     accessTokenTtlSeconds: values.ACCESS_TOKEN_TTL_SECONDS,
+    internalUrl: (values.INTERNAL_URL ?? `http://127.0.0.1:${values.PORT}`).replace(/\/+$/, ''),
+    subscriptionTokenCheckSeconds: values.SUBSCRIPTION_TOKEN_CHECK_SECONDS,
+    timeoutSweepSeconds: values.TIMEOUT_SWEEP_SECONDS,
   };
 }

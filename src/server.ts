@@ -1,14 +1,23 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createYoga } from 'graphql-yoga';
+import { WebSocketServer } from 'ws';
+import { useServer } from 'graphql-ws/use/ws';
 import { PrismaClient } from './generated/prisma/client.js';
 import type { Config } from './config.js';
 import type { GraphQLContext } from './context.js';
 import { openDatabaseAdapter, type DatabaseHandle } from './db/adapter.js';
 import { applyMigrations } from './db/migrate.js';
 import { createOidcProvider, OIDC_MOUNT_PATH } from './auth/oidc.js';
-import { authenticateBearer } from './auth/bearer.js';
+import { authenticateBearer, tokenStillValid } from './auth/bearer.js';
+import { createOrderTokens } from './auth/order-tokens.js';
+import { createInProcessEventBus } from './events/bus.js';
+import { createHttpConnector } from './partners/http-connector.js';
+import { createSimulators, ensureSimulatorClients, partnerByIssuer } from './partners/simulators.js';
+import { sendJson } from './partners/http-helpers.js';
 import { seedCatalogue } from './services/methods.js';
+import { createSimulation } from './services/simulation.js';
+import { startTimeoutJob } from './jobs/timeouts.js';
 import { schema } from './schema/index.js';
 
 export interface RunningService {
@@ -33,19 +42,43 @@ export async function startService(config: Config): Promise<RunningService> {
   }
   const prisma = new PrismaClient({ adapter: database.adapter });
   await seedCatalogue(prisma, config.testMode);
-  const oidc = await createOidcProvider(config, prisma);
-  const oidcCallback = oidc.callback();
+  const simulatorSecrets = await ensureSimulatorClients(prisma);
 
-  const yoga = createYoga<Record<string, never>, GraphQLContext>({
+  const oidc = await createOidcProvider(config, prisma, async (refId) => {
+    // A partner checked the order token: the end user opened the target URL.
+    const now = new Date();
+    await prisma.order.updateMany({ where: { refId, startedAt: null }, data: { startedAt: now } });
+    await prisma.order.updateMany({ where: { refId }, data: { lastActivityAt: now } });
+  });
+  const oidcCallback = oidc.callback();
+  const bus = createInProcessEventBus();
+  const orderTokens = createOrderTokens(oidc);
+  const connectors = (issuer: string) => {
+    const profile = partnerByIssuer(issuer);
+    return profile ? createHttpConnector(`${config.internalUrl}/ipsp/${profile.slug}/api`) : undefined;
+  };
+  const simulators = createSimulators({ prisma, internalUrl: config.internalUrl, publicUrl: config.publicUrl, secrets: simulatorSecrets, testMode: config.testMode });
+  const services: GraphQLContext['services'] = {
+    prisma,
+    config,
+    bus,
+    connectors,
+    orderTokens,
+    simulation: createSimulation({ prisma, internalUrl: config.internalUrl, testMode: config.testMode }),
+    tokenStillValid: (accessToken) => tokenStillValid(oidc, prisma, accessToken),
+  };
+
+  const yoga = createYoga<{ connectionParams?: Record<string, unknown> }, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
     maskedErrors: true,
-    graphiql: { title: 'Smart Registration Service', headers: GRAPHIQL_HEADERS, shouldPersistHeaders: true },
-    context: async ({ request }) => ({
+    graphiql: { title: 'Smart Registration Service', headers: GRAPHIQL_HEADERS, shouldPersistHeaders: true, subscriptionsProtocol: 'WS' },
+    context: async ({ request, connectionParams }) => ({
       prisma,
       config,
-      viewer: await authenticateBearer(oidc, prisma, request.headers.get('authorization')),
+      services,
+      viewer: await authenticateBearer(oidc, prisma, connectionParams ? authorizationParam(connectionParams) : request.headers.get('authorization')),
     }),
   });
 
@@ -59,8 +92,50 @@ export async function startService(config: Config): Promise<RunningService> {
     }
     if (url === '/health' && request.method === 'GET') return void sendHealth(response, prisma, database);
     if (url === '/graphql' || url.startsWith('/graphql?')) return yoga(request, response);
+    if (url.startsWith('/ipsp/') && (await simulators.handle(request, response))) return;
     sendJson(response, 404, { error: 'not_found', message: `Nothing at ${request.method} ${url.split('?')[0]}.` });
   });
+
+  // Subscriptions over WebSocket (graphql-ws) share yoga's whole envelop chain.
+  const webSockets = new WebSocketServer({ server, path: '/graphql' });
+  const wsServer = useServer<Record<string, unknown>>(
+    {
+      onConnect: async ({ connectionParams }) => {
+        try {
+          await authenticateBearer(oidc, prisma, authorizationParam(connectionParams ?? {}));
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      execute: (args) => (args.rootValue as { execute: typeof import('graphql').execute }).execute(args),
+      subscribe: (args) => (args.rootValue as { subscribe: typeof import('graphql').subscribe }).subscribe(args),
+      onSubscribe: async (ctx, _id, payload) => {
+        const { schema: envelopedSchema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+          ...ctx,
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          params: payload,
+          connectionParams: ctx.connectionParams ?? {},
+        });
+        const document = parse(payload.query);
+        const errors = validate(envelopedSchema, document);
+        if (errors.length) return errors;
+        return {
+          schema: envelopedSchema,
+          operationName: payload.operationName,
+          document,
+          variableValues: payload.variables,
+          contextValue: await contextFactory(),
+          rootValue: { execute, subscribe },
+        };
+      },
+    },
+    webSockets,
+  );
+
+  const timeoutJob = startTimeoutJob({ prisma, bus, orderTokens }, config.timeoutSweepSeconds);
+
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
@@ -75,12 +150,24 @@ export async function startService(config: Config): Promise<RunningService> {
     prisma,
     close: () =>
       (closing ??= (async () => {
+        await timeoutJob.stop();
+        for (const socket of webSockets.clients) socket.close(1001, 'Server shutting down');
+        await wsServer.dispose();
         server.closeIdleConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeAllConnections();
+        await bus.close();
         await prisma.$disconnect();
         await database.close();
       })()),
   };
+}
+
+/** The token of a WebSocket connection: `{ "Authorization": "Bearer …" }` or `{ "token": "…" }`. */
+function authorizationParam(connectionParams: Record<string, unknown>): string | undefined {
+  const header = connectionParams.Authorization ?? connectionParams.authorization;
+  if (typeof header === 'string') return header;
+  return typeof connectionParams.token === 'string' ? `Bearer ${connectionParams.token}` : undefined;
 }
 
 async function sendHealth(response: http.ServerResponse, prisma: PrismaClient, database: DatabaseHandle): Promise<void> {
@@ -90,9 +177,4 @@ async function sendHealth(response: http.ServerResponse, prisma: PrismaClient, d
   } catch {
     sendJson(response, 503, { status: 'unavailable', database: database.kind });
   }
-}
-
-function sendJson(response: http.ServerResponse, status: number, body: unknown): void {
-  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
-  response.end(JSON.stringify(body));
 }

@@ -14,6 +14,11 @@ import { createClient } from '../src/auth/clients.js';
 
 export const backend = (process.env.SRS_TEST_BACKEND ?? 'pglite') as 'pglite' | 'postgres';
 
+/** The global id of a catalogue method, e.g. methodGlobalId('test-video'). */
+export function methodGlobalId(catalogueId: string): string {
+  return Buffer.from(`IdentificationMethod:${catalogueId}`).toString('base64');
+}
+
 export interface TestClient {
   clientId: string;
   clientSecret: string;
@@ -83,7 +88,8 @@ export async function freshDatabaseEnv(): Promise<{ env: Record<string, string>;
 }
 
 export async function startTestService(options: { testMode?: boolean; env?: Record<string, string> } = {}): Promise<TestService> {
-  const database = options.env ? undefined : await freshDatabaseEnv();
+  // An env that names its own database restarts on it; otherwise each service gets a fresh one.
+  const database = options.env?.DATA_DIR || options.env?.DATABASE_URL ? undefined : await freshDatabaseEnv();
   const port = await freePort();
   const env: Record<string, string> = {
     PORT: String(port),

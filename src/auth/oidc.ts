@@ -8,11 +8,20 @@ import { clientSecretMatches } from './clients.js';
 import { createOidcAdapter } from './oidc-adapter.js';
 import { ALL_SCOPES, INTROSPECTING_ROLES, type ClientRole } from './scopes.js';
 import { loadServiceKeys } from './service-keys.js';
+import { orderClaimsOf } from './order-tokens.js';
 
 export const OIDC_MOUNT_PATH = '/oidc';
 
-/** The OAuth2 authorization server: client credentials, introspection and revocation. */
-export async function createOidcProvider(config: Config, prisma: PrismaClient): Promise<Provider> {
+/**
+ * The OAuth2 authorization server: client credentials, introspection and revocation.
+ * `onOrderTokenIntrospected` hears when a partner checked an order token: the end user has
+ * opened the target URL.
+ */
+export async function createOidcProvider(
+  config: Config,
+  prisma: PrismaClient,
+  onOrderTokenIntrospected: (refId: string) => Promise<void> = async () => {},
+): Promise<Provider> {
   const keys = await loadServiceKeys(prisma, 'oidc');
   const provider = new Provider(`${config.publicUrl}${OIDC_MOUNT_PATH}`, {
     adapter: createOidcAdapter(prisma),
@@ -37,18 +46,32 @@ export async function createOidcProvider(config: Config, prisma: PrismaClient): 
       clientCredentials: { enabled: true },
       introspection: {
         enabled: true,
+        // Operators may introspect any token; a partner only the order tokens of its own issuer.
         // Anyone else learns nothing: the response is { active: false }.
-        allowedPolicy: async (_ctx: KoaContextWithOIDC, client) =>
-          INTROSPECTING_ROLES.includes((client as unknown as { srs_role: ClientRole }).srs_role),
+        allowedPolicy: async (_ctx: KoaContextWithOIDC, client, token) => {
+          const { srs_role: role, srs_issuer: issuer } = client as unknown as { srs_role: ClientRole; srs_issuer?: string };
+          if (!INTROSPECTING_ROLES.includes(role)) return false;
+          return role === 'ADMIN' || (issuer !== undefined && orderClaimsOf((token as { extra?: unknown }).extra)?.srs_issuer === issuer);
+        },
       },
       revocation: { enabled: true },
     },
+    // Order tokens carry their order in `extra` (set before saving, see order-tokens.ts);
+    // oidc-provider would otherwise replace it with this hook's result.
+    extraTokenClaims: async (_ctx, token) => (token as { extra?: Record<string, unknown> }).extra,
     renderError: async (ctx, out) => {
       ctx.type = 'json';
       ctx.body = out;
     },
   });
   provider.proxy = true;
+  provider.use(async (ctx, next) => {
+    await next();
+    const body = ctx.body as { active?: boolean; srs_ref_id?: string } | undefined;
+    if (ctx.path === '/token/introspection' && body?.active && body.srs_ref_id) {
+      await onOrderTokenIntrospected(body.srs_ref_id).catch((error: unknown) => console.error('Recording an order start failed:', error));
+    }
+  });
 
   // The stored client_secret is a hash: compare the hash of what was presented.
   provider.Client.prototype.compareClientSecret = function compareHashedSecret(this: { clientSecret: string }, presented: string) {
@@ -62,7 +85,7 @@ export async function createOidcProvider(config: Config, prisma: PrismaClient): 
     const requested = (requestContext.getStore() as KoaContextWithOIDC | undefined)?.oidc?.body?.scope;
     const unknown = String(requested ?? '').split(' ').find((scope) => scope && !(ALL_SCOPES as string[]).includes(scope));
     if (unknown) throw new errors.InvalidScope('requested scope is not supported', unknown);
-    if (!this.scope && this.client?.scope) this.scope = this.client.scope;
+    if (!this.scope && this.client?.scope && !orderClaimsOf(this.extra)) this.scope = this.client.scope;
     return saveToken.call(this);
   };
   return provider;

@@ -11,9 +11,15 @@ import type { ClientRole, Scope } from '../auth/scopes.js';
 export const builder = new SchemaBuilder<{
   Context: GraphQLContext;
   PrismaTypes: PrismaTypes;
-  AuthScopes: { scope: Scope; role: ClientRole };
+  AuthScopes: { scope: Scope; role: ClientRole; readOrders: boolean };
   DefaultFieldNullability: false;
   DefaultInputFieldRequiredness: false;
+  DefaultEdgesNullability: false;
+  DefaultNodeNullability: false;
+  Scalars: {
+    DateTime: { Input: Date; Output: Date };
+    Date: { Input: string; Output: string };
+  };
 }>({
   plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin],
   defaultFieldNullability: false,
@@ -30,6 +36,8 @@ export const builder = new SchemaBuilder<{
     idFieldOptions: { description: 'A global id, unique across types; pass it to `node` to fetch the object again.' },
     nodeTypeOptions: { description: 'An object with a global id.' },
     pageInfoTypeOptions: { description: 'Where a page of a connection stands.' },
+    edgesFieldOptions: { nullable: false },
+    nodeFieldOptions: { nullable: false },
     nodeQueryOptions: { description: 'Fetches any object of the API by its global id; null when it does not exist or is not yours.' },
     nodesQueryOptions: { description: 'Fetches several objects by their global ids, in order; null for each one that does not exist or is not yours.' },
   },
@@ -37,6 +45,8 @@ export const builder = new SchemaBuilder<{
     authScopes: (context) => ({
       scope: (scope: Scope) => context.viewer.scopes.includes(scope),
       role: (role: ClientRole) => context.viewer.role === role,
+      // Orders are read by their service provider (orders:read) and by their issuer's partner (ipsp).
+      readOrders: context.viewer.scopes.includes('orders:read') || (context.viewer.role === 'IPSP' && context.viewer.scopes.includes('ipsp')),
     }),
     unauthorizedError: (_parent, _context, info) =>
       new GraphQLError(`Your client may not use ${info.parentType.name}.${info.fieldName}.`, {
@@ -46,3 +56,5 @@ export const builder = new SchemaBuilder<{
 });
 
 builder.queryType({});
+builder.mutationType({});
+builder.subscriptionType({});

@@ -76,7 +76,12 @@ builder.prismaNode('IdentificationMethod', {
   id: { field: 'id' },
   // Disabled methods (the TEST method outside test mode) do not exist for callers.
   findUnique: (id) => ({ id, enabled: true }),
+  // An unknown or disabled id is null from `node`, not an error.
+  nullable: true,
   authScopes: { scope: 'methods:read' },
+  // Checked once per object, before any field: without methods:read, `node` yields null and
+  // FORBIDDEN, not even the object's __typename.
+  runScopesOnType: true,
   fields: (t) => ({
     name: t.exposeString('name', { description: 'The method’s name at its issuer, e.g. "video".' }),
     issuer: t.exposeString('issuer', { description: 'The identity-proofing partner, e.g. "IDENTITY.TM".' }),

@@ -1,0 +1,42 @@
+import type Provider from 'oidc-provider';
+
+/** A year stands for "until cancelled": the token is revoked when the order ends anyway. */
+const UNTIL_CANCELLED_SECONDS = 365 * 24 * 60 * 60;
+
+export interface OrderTokenClaims {
+  srs_ref_id: string;
+  srs_issuer: string;
+}
+
+export interface OrderTokens {
+  /** Issues the token that goes into an order's target URL; introspection shows its claims. */
+  issue(order: { refId: string; clientId: string; issuer: string }, expiresAt: Date | null): Promise<string>;
+  revoke(token: string): Promise<void>;
+}
+
+/**
+ * Order tokens are OAuth2 access tokens of the service provider's client, with the order in
+ * their claims; partners check them with token introspection. They are not API tokens: bearer
+ * authentication refuses them.
+ */
+export function createOrderTokens(provider: Provider): OrderTokens {
+  return {
+    async issue(order, expiresAt) {
+      const client = await provider.Client.find(order.clientId);
+      if (!client) throw new Error(`Client ${order.clientId} is unknown or disabled`);
+      const expiresIn = expiresAt ? Math.max(60, Math.ceil((expiresAt.getTime() - Date.now()) / 1000)) : UNTIL_CANCELLED_SECONDS;
+      const token = new provider.ClientCredentials({ client, expiresIn });
+      token.extra = { srs_ref_id: order.refId, srs_issuer: order.issuer } satisfies OrderTokenClaims;
+      return token.save();
+    },
+    async revoke(value) {
+      const token = await provider.ClientCredentials.find(value, { ignoreExpiration: true });
+      await token?.destroy();
+    },
+  };
+}
+
+export function orderClaimsOf(extra: unknown): OrderTokenClaims | undefined {
+  const claims = extra as Partial<OrderTokenClaims> | undefined;
+  return typeof claims?.srs_ref_id === 'string' && typeof claims.srs_issuer === 'string' ? (claims as OrderTokenClaims) : undefined;
+}

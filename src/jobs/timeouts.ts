@@ -1,0 +1,57 @@
+import type { PrismaClient } from '../generated/prisma/client.js';
+import type { EventBus } from '../events/bus.js';
+import type { OrderTokens } from '../auth/order-tokens.js';
+import { timeoutReason } from '../domain/timeouts.js';
+import { transitionOrder } from '../services/order-transitions.js';
+
+const BATCH = 200;
+
+/**
+ * Moves open orders past their method's limits to TIMEOUT. Safe with many processes on one
+ * PostgreSQL: each order is changed under a row lock taken with SKIP LOCKED and re-checked
+ * under it, so exactly one process times an order out and the others pass over it.
+ * (Chosen over a job engine such as pg-boss: one periodic query needs no queue tables, and it
+ * runs the same on embedded PGlite.)
+ */
+export async function sweepTimeouts(deps: { prisma: PrismaClient; bus: EventBus; orderTokens: OrderTokens }, now = new Date()): Promise<number> {
+  const candidates = await deps.prisma.order.findMany({
+    where: {
+      status: { in: ['CREATED', 'INITIALIZED', 'ABORTED', 'IDENTIFICATION_DONE', 'DATA_READY'] },
+      OR: [{ targetUrlExpiresAt: { lte: now } }, { startedAt: { not: null } }],
+    },
+    orderBy: { createdAt: 'asc' },
+    take: BATCH,
+  });
+  let timedOut = 0;
+  for (const candidate of candidates) {
+    const reason = timeoutReason(candidate, now);
+    if (!reason) continue;
+    const result = await transitionOrder(deps.prisma, deps.bus, {
+      orderId: candidate.id,
+      to: 'TIMEOUT',
+      reason,
+      actor: 'system',
+      lock: 'skip',
+      precondition: (order) => timeoutReason(order, now) !== null,
+    });
+    if (!result.ok) continue;
+    timedOut++;
+    if (candidate.orderToken) await deps.orderTokens.revoke(candidate.orderToken).catch(() => undefined);
+  }
+  return timedOut;
+}
+
+/** Runs the sweep every `intervalSeconds` until stopped; a failed sweep is logged and retried. */
+export function startTimeoutJob(deps: Parameters<typeof sweepTimeouts>[0], intervalSeconds: number): { stop(): Promise<void> } {
+  let running: Promise<unknown> = Promise.resolve();
+  const timer = setInterval(() => {
+    running = running.then(() => sweepTimeouts(deps)).catch((error: unknown) => console.error('The timeout sweep failed:', (error as Error).message));
+  }, intervalSeconds * 1000);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

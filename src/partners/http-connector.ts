@@ -1,0 +1,46 @@
+import type { CancelOrderRequest, IpspConnector, OpenedOrder, OpenOrderRequest } from './connector.js';
+import { PartnerError } from './connector.js';
+
+const PARTNER_TIMEOUT_MS = 10_000;
+
+/**
+ * A partner reached over HTTP with the simulators' API: POST {base}/orders opens an order, POST
+ * {base}/orders/{id}/cancel cancels it. SRS authenticates with the order token itself, which the
+ * partner checks by introspection, so no second secret is shared.
+ */
+export function createHttpConnector(apiBaseUrl: string): IpspConnector {
+  async function call(path: string, orderToken: string, body: unknown): Promise<unknown> {
+    let response: Response;
+    try {
+      response = await fetch(`${apiBaseUrl}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${orderToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(PARTNER_TIMEOUT_MS),
+      });
+    } catch (error) {
+      throw new PartnerError(`The partner could not be reached: ${(error as Error).message}`);
+    }
+    const text = await response.text();
+    if (!response.ok) throw new PartnerError(`The partner answered ${response.status}: ${text.slice(0, 300)}`);
+    return text ? JSON.parse(text) : undefined;
+  }
+  return {
+    async openOrder(request: OpenOrderRequest): Promise<OpenedOrder> {
+      const answer = (await call('/orders', request.orderToken, {
+        refId: request.refId,
+        methodName: request.methodName,
+        language: request.language,
+        initialData: request.initialData,
+        targetUrlExpiresAt: request.targetUrlExpiresAt?.toISOString() ?? null,
+      })) as Partial<OpenedOrder> | undefined;
+      if (typeof answer?.ipspOrderId !== 'string' || typeof answer.targetUrl !== 'string') {
+        throw new PartnerError('The partner answered without an order id and target URL.');
+      }
+      return { ipspOrderId: answer.ipspOrderId, targetUrl: answer.targetUrl };
+    },
+    async cancelOrder(request: CancelOrderRequest): Promise<void> {
+      await call(`/orders/${encodeURIComponent(request.ipspOrderId)}/cancel`, request.orderToken, { refId: request.refId });
+    },
+  };
+}

@@ -1,0 +1,59 @@
+import { builder } from './builder.js';
+import { SignatureCapabilityType } from './methods.js';
+import { visibleOrders } from '../services/orders.js';
+import type { EvidenceSubject } from '../domain/evidence.js';
+import type { SignatureCapability } from '../domain/catalogue.js';
+
+export const EvidenceStatusEnum = builder.enumType('EvidenceStatus', {
+  description: 'Whether an evidence still lets its holder sign.',
+  values: {
+    ACTIVE: { description: 'Valid.' },
+    EXPIRED: { description: 'Past its validity.' },
+    REVOKED: { description: 'Revoked by an operator.' },
+  },
+});
+
+const IdentitySubjectType = builder.objectRef<EvidenceSubject>('IdentitySubject').implement({
+  description: 'The identified person, as on the document.',
+  fields: (t) => ({
+    givenNames: t.exposeString('givenNames', { description: 'All given names.' }),
+    surname: t.exposeString('surname', { description: 'The surname.' }),
+    dateOfBirth: t.field({ type: 'Date', nullable: true, description: 'The date of birth.', resolve: (subject) => subject.dateOfBirth ?? null }),
+    nationality: t.string({ nullable: true, description: 'ISO 3166-1 alpha-2 code.', resolve: (subject) => subject.nationality ?? null }),
+    placeOfBirth: t.string({ nullable: true, description: 'The place of birth.', resolve: (subject) => subject.placeOfBirth ?? null }),
+  }),
+});
+
+export const EvidenceType = builder.prismaNode('Evidence', {
+  description: 'The identification data a partner imported for an order.',
+  id: { field: 'id' },
+  findUnique: (id, context) => ({ id, order: visibleOrders(context.viewer) }) as never,
+  authScopes: { readOrders: true },
+  nullable: true,
+  runScopesOnType: true,
+  fields: (t) => ({
+    refId: t.id({ description: 'The order’s reference id.', select: { order: { select: { refId: true } } }, resolve: (evidence) => evidence.order.refId }),
+    mobileNumber: t.exposeString('mobileNumber', { description: 'The identified person’s mobile number, E.164.' }),
+    issuer: t.exposeString('issuer', { description: 'The partner that identified the person.' }),
+    methodName: t.exposeString('methodName', { description: 'The method used.' }),
+    capabilities: t.field({
+      type: [SignatureCapabilityType],
+      description: 'The signature levels this evidence allows, per jurisdiction.',
+      resolve: (evidence) => evidence.capabilities as unknown as SignatureCapability[],
+    }),
+    identifiedAt: t.expose('identifiedAt', { type: 'DateTime', description: 'When the person was identified.' }),
+    validUntil: t.expose('validUntil', { type: 'DateTime', description: 'The method’s validity from identifiedAt, capped by the document’s expiry.' }),
+    status: t.field({
+      type: EvidenceStatusEnum,
+      description: 'ACTIVE, EXPIRED (past validUntil) or REVOKED.',
+      resolve: (evidence) => (evidence.status === 'ACTIVE' && evidence.validUntil.getTime() <= Date.now() ? 'EXPIRED' : evidence.status),
+    }),
+    subject: t.field({
+      type: IdentitySubjectType,
+      nullable: true,
+      description: 'Personal data: only for the service provider that placed the order.',
+      select: { order: { select: { clientId: true } } },
+      resolve: (evidence, _args, context) => (evidence.order.clientId === context.viewer.clientId ? (evidence.subject as unknown as EvidenceSubject) : null),
+    }),
+  }),
+});

@@ -1,0 +1,255 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { Prisma, type Order, type OrderStatus, type PrismaClient } from '../generated/prisma/client.js';
+import type { Viewer } from '../context.js';
+import type { Config } from '../config.js';
+import type { EventBus } from '../events/bus.js';
+import type { OrderTokens } from '../auth/order-tokens.js';
+import type { ConnectorRegistry } from '../partners/connector.js';
+import { PartnerError } from '../partners/connector.js';
+import { validateInitialData, type InitialIdentityData, type InitialIdentityDataInput } from '../domain/initial-data.js';
+import { IMPORTABLE_STATUSES, isTerminal, REPORTABLE_STATUSES } from '../domain/order-status.js';
+import { evidenceValidUntil, validateEvidenceImport, type EvidenceImportInput } from '../domain/evidence.js';
+import { failed, ok, userError, type Result } from '../domain/user-errors.js';
+import { asDefinition } from './methods.js';
+import { transitionOrder, writeOrderEvents } from './order-transitions.js';
+
+export interface OrderServiceDeps {
+  prisma: PrismaClient;
+  config: Config;
+  bus: EventBus;
+  connectors: ConnectorRegistry;
+  orderTokens: OrderTokens;
+}
+
+export interface PlaceOrderInput {
+  /** The method's database id (the GraphQL layer decodes the global id). */
+  methodId: string | null;
+  initialData?: InitialIdentityDataInput | null;
+  externalId?: string | null;
+  language?: string | null;
+  disabledSmsAlerts?: boolean | null;
+  idempotencyKey?: string | null;
+}
+
+const MAX_REASON_LENGTH = 2000;
+const MAX_EXTERNAL_ID_LENGTH = 200;
+
+/** The orders a viewer may see: a provider its own, a partner its issuer's, an operator all. */
+export function visibleOrders(viewer: Viewer): Prisma.OrderWhereInput {
+  if (viewer.role === 'ADMIN') return {};
+  if (viewer.role === 'IPSP') return { issuer: viewer.issuer ?? '\u0000' };
+  return { clientId: viewer.clientId };
+}
+
+function newRefId(): string {
+  // Crockford-style base32 without look-alikes: easy to read out to support.
+  const alphabet = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+  const bytes = randomBytes(16);
+  let id = '';
+  for (let i = 0; i < 16; i++) id += alphabet[bytes[i] % 32];
+  return `SRS-${id.slice(0, 8)}-${id.slice(8)}`;
+}
+
+/**
+ * Places an order: validates it against the method, stores it as CREATED, opens it at the
+ * partner and moves it to INITIALIZED (or ERROR with the partner's reason). A rejected order
+ * stores nothing; a repeated idempotency key returns the first order.
+ */
+export async function placeOrder(deps: OrderServiceDeps, viewer: Viewer, input: PlaceOrderInput): Promise<Result<Order>> {
+  const { prisma } = deps;
+  const methodField = ['input', 'methodId'];
+  const method = input.methodId ? await prisma.identificationMethod.findUnique({ where: { id: input.methodId } }) : null;
+  if (!method) return failed(userError('METHOD_NOT_FOUND', 'No identification method has this id.', methodField));
+  if (!method.enabled) {
+    const why = method.testOnly ? 'The TEST method exists only while the service runs in test mode.' : 'This method is currently disabled.';
+    return failed(userError('METHOD_UNAVAILABLE', why, methodField));
+  }
+  const definition = asDefinition(method);
+  const { data, errors } = validateInitialData(definition, input.initialData, input.language);
+  const externalId = input.externalId?.trim() || null;
+  if (externalId && externalId.length > MAX_EXTERNAL_ID_LENGTH) {
+    errors.push(userError('INVALID_INPUT', `externalId is longer than ${MAX_EXTERNAL_ID_LENGTH} characters.`, ['input', 'externalId']));
+  }
+  const idempotencyKey = input.idempotencyKey?.trim() || null;
+  if (idempotencyKey && idempotencyKey.length > 200) {
+    errors.push(userError('INVALID_INPUT', 'idempotencyKey is longer than 200 characters.', ['input', 'idempotencyKey']));
+  }
+  if (errors.length) return failed(...errors);
+
+  const disabledSmsAlerts = input.disabledSmsAlerts ?? false;
+  const requestHash = createHash('sha256')
+    .update(JSON.stringify({ methodId: method.id, data, externalId, disabledSmsAlerts }))
+    .digest('hex');
+  if (idempotencyKey) {
+    const previous = await findByIdempotencyKey(prisma, viewer.clientId, idempotencyKey);
+    if (previous) return replay(previous, requestHash);
+  }
+
+  const createdAt = new Date();
+  const targetUrlExpiresAt = method.targetUrlValiditySeconds ? new Date(createdAt.getTime() + method.targetUrlValiditySeconds * 1000) : null;
+  let created: Order;
+  try {
+    const { order, notices } = await prisma.$transaction(async (tx) => {
+      const order = await tx.order.create({
+        data: {
+          refId: newRefId(),
+          clientId: viewer.clientId,
+          methodId: method.id,
+          issuer: method.issuer,
+          status: 'CREATED',
+          externalId,
+          language: data.language ?? null,
+          disabledSmsAlerts,
+          initialData: data as Prisma.InputJsonObject,
+          idempotencyKey,
+          requestHash,
+          targetUrlExpiresAt,
+          createdAt,
+        },
+      });
+      const notices = await writeOrderEvents(tx, order, [{ status: 'CREATED', previousStatus: null, actor: viewer.clientId }]);
+      return { order, notices };
+    });
+    deps.bus.publish(notices);
+    created = order;
+  } catch (error) {
+    // A concurrent request with the same key won the race: answer as a replay of its order.
+    if (idempotencyKey && error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
+      const previous = await findByIdempotencyKey(prisma, viewer.clientId, idempotencyKey);
+      if (previous) return replay(previous, requestHash);
+    }
+    throw error;
+  }
+  return openAtPartner(deps, created, definition.name, data);
+}
+
+function findByIdempotencyKey(prisma: PrismaClient, clientId: string, idempotencyKey: string) {
+  return prisma.order.findUnique({ where: { clientId_idempotencyKey: { clientId, idempotencyKey } } });
+}
+
+function replay(previous: Order, requestHash: string): Result<Order> {
+  if (previous.requestHash === requestHash) return ok(previous);
+  return failed(
+    userError('IDEMPOTENCY_CONFLICT', `This idempotencyKey was used for order ${previous.refId} with different input.`, ['input', 'idempotencyKey']),
+  );
+}
+
+async function openAtPartner(deps: OrderServiceDeps, order: Order, methodName: string, data: InitialIdentityData): Promise<Result<Order>> {
+  const connector = deps.connectors(order.issuer);
+  let orderToken: string | undefined;
+  try {
+    if (!connector) throw new PartnerError(`No partner connection is configured for ${order.issuer}.`);
+    orderToken = await deps.orderTokens.issue(order, order.targetUrlExpiresAt);
+    const opened = await connector.openOrder({
+      refId: order.refId,
+      issuer: order.issuer,
+      methodName,
+      orderToken,
+      language: order.language,
+      initialData: data,
+      targetUrlExpiresAt: order.targetUrlExpiresAt,
+    });
+    return await transitionOrder(deps.prisma, deps.bus, {
+      orderId: order.id,
+      to: 'INITIALIZED',
+      actor: 'system',
+      data: { ipspOrderId: opened.ipspOrderId, targetUrl: opened.targetUrl, orderToken },
+    });
+  } catch (error) {
+    if (orderToken) await deps.orderTokens.revoke(orderToken).catch(() => undefined);
+    const reason = error instanceof PartnerError ? error.message : 'The partner could not open the order.';
+    if (!(error instanceof PartnerError)) console.error(`Opening order ${order.refId} at ${order.issuer} failed:`, error);
+    return transitionOrder(deps.prisma, deps.bus, { orderId: order.id, to: 'ERROR', reason, actor: 'system' });
+  }
+}
+
+/** A service provider cancels one of its open orders, here and at the partner. */
+export async function cancelOrder(deps: OrderServiceDeps, viewer: Viewer, input: { refId: string; reason?: string | null }): Promise<Result<Order>> {
+  const order = await deps.prisma.order.findFirst({ where: { refId: input.refId, ...visibleOrders(viewer) } });
+  if (!order) return failed(userError('ORDER_NOT_FOUND', `No order ${input.refId} of yours.`, ['input', 'refId']));
+  if (isTerminal(order.status)) return failed(userError('ILLEGAL_TRANSITION', `Order ${order.refId} has already ended (${order.status}).`, ['input', 'refId']));
+  const reason = input.reason?.trim().slice(0, MAX_REASON_LENGTH) || 'Canceled by the service provider.';
+  const result = await transitionOrder(deps.prisma, deps.bus, { orderId: order.id, to: 'CANCELED', reason, actor: viewer.clientId });
+  if (result.ok && order.ipspOrderId && order.orderToken) {
+    // The order is cancelled here whatever the partner says; a partner that cannot be reached
+    // ends its side by the target URL's expiry or the revoked token.
+    await deps.connectors(order.issuer)
+      ?.cancelOrder({ refId: order.refId, ipspOrderId: order.ipspOrderId, orderToken: order.orderToken })
+      .catch((error: unknown) => console.warn(`Cancelling ${order.refId} at ${order.issuer} failed: ${(error as Error).message}`));
+  }
+  if (result.ok && order.orderToken) await deps.orderTokens.revoke(order.orderToken);
+  return result;
+}
+
+/** A partner reports progress or a failure of one of its issuer's orders. */
+export async function reportIdentificationStatus(
+  deps: OrderServiceDeps,
+  viewer: Viewer,
+  input: { refId: string; status: OrderStatus; reason?: string | null; ipspOrderId?: string | null },
+): Promise<Result<Order>> {
+  const order = await deps.prisma.order.findFirst({ where: { refId: input.refId, ...visibleOrders(viewer) } });
+  if (!order) return failed(userError('ORDER_NOT_FOUND', `No order ${input.refId} of your issuer.`, ['input', 'refId']));
+  if (!REPORTABLE_STATUSES.includes(input.status)) {
+    const hint = input.status === 'TERMINATED' ? ' TERMINATED comes with the evidence: use importEvidence.' : '';
+    return failed(userError('INVALID_INPUT', `A partner cannot report ${input.status}.${hint}`, ['input', 'status']));
+  }
+  if (input.ipspOrderId && order.ipspOrderId && input.ipspOrderId !== order.ipspOrderId) {
+    return failed(userError('INVALID_INPUT', `Order ${order.refId} has another IPSP order id.`, ['input', 'ipspOrderId']));
+  }
+  if (input.reason && input.reason.length > MAX_REASON_LENGTH) {
+    return failed(userError('INVALID_INPUT', `reason is longer than ${MAX_REASON_LENGTH} characters.`, ['input', 'reason']));
+  }
+  const result = await transitionOrder(deps.prisma, deps.bus, {
+    orderId: order.id,
+    to: input.status,
+    reason: input.reason ?? null,
+    actor: viewer.clientId,
+    data: { lastActivityAt: new Date(), ...(order.ipspOrderId ? {} : { ipspOrderId: input.ipspOrderId ?? null }) },
+  });
+  if (result.ok && isTerminal(input.status) && order.orderToken) await deps.orderTokens.revoke(order.orderToken);
+  return result;
+}
+
+/** A partner imports the evidence of a finished identification; the order becomes TERMINATED. */
+export async function importEvidence(
+  deps: OrderServiceDeps,
+  viewer: Viewer,
+  input: EvidenceImportInput & { refId: string; termsAcceptedInApp?: boolean | null },
+): Promise<Result<{ order: Order; evidenceId: string }>> {
+  const order = await deps.prisma.order.findFirst({ where: { refId: input.refId, ...visibleOrders(viewer) }, include: { method: true } });
+  if (!order) return failed(userError('ORDER_NOT_FOUND', `No order ${input.refId} of your issuer.`, ['input', 'refId']));
+  if (!IMPORTABLE_STATUSES.includes(order.status)) {
+    return failed(userError('ILLEGAL_TRANSITION', `Evidence can be imported in ${IMPORTABLE_STATUSES.join(' or ')}; order ${order.refId} is ${order.status}.`, ['input', 'refId']));
+  }
+  const { value, errors } = validateEvidenceImport(input);
+  if (!value) return failed(...errors);
+  const method = asDefinition(order.method);
+  let evidenceId = '';
+  const result = await transitionOrder(deps.prisma, deps.bus, {
+    orderId: order.id,
+    to: 'TERMINATED',
+    actor: viewer.clientId,
+    data: { lastActivityAt: new Date() },
+    alongside: async (tx) => {
+      const evidence = await tx.evidence.create({
+        data: {
+          orderId: order.id,
+          mobileNumber: value.mobileNumber,
+          subject: value.subject as unknown as Prisma.InputJsonObject,
+          document: value.document as unknown as Prisma.InputJsonObject,
+          issuer: order.issuer,
+          methodName: method.name,
+          capabilities: method.capabilities as unknown as Prisma.InputJsonArray,
+          identifiedAt: value.identifiedAt,
+          validUntil: evidenceValidUntil(value.identifiedAt, method.evidenceValidityMonths, value.document.validUntil),
+          termsInApp: input.termsAcceptedInApp ?? method.termsInApp,
+        },
+      });
+      evidenceId = evidence.id;
+      return { events: [{ type: 'EVIDENCE_IMPORTED', status: 'TERMINATED', previousStatus: 'TERMINATED', actor: viewer.clientId }] };
+    },
+  });
+  if (!result.ok) return result;
+  if (order.orderToken) await deps.orderTokens.revoke(order.orderToken);
+  return ok({ order: result.value, evidenceId });
+}

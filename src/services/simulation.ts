@@ -1,0 +1,38 @@
+import type { Order, PrismaClient } from '../generated/prisma/client.js';
+import type { Viewer } from '../context.js';
+import { failed, ok, userError, type Result } from '../domain/user-errors.js';
+import { isTerminal } from '../domain/order-status.js';
+import { visibleOrders } from './orders.js';
+
+export type SimulatedOutcome = 'SUCCESS' | 'NEGATIVELY_CONDUCTED' | 'ERROR' | 'TIMEOUT' | 'CANCELED' | 'ABORTED';
+
+export interface Simulation {
+  /** Test mode only: asks the TEST partner to conclude one of the caller's TEST orders. */
+  simulateIdentification(viewer: Viewer, input: { refId: string; outcome: SimulatedOutcome; reason?: string | null }): Promise<Result<Order>>;
+}
+
+/**
+ * simulateIdentification goes to the TEST partner over HTTP, as the end user's browser would,
+ * and the partner reports back through the public API: the same path a real identification takes.
+ */
+export function createSimulation(options: { prisma: PrismaClient; internalUrl: string; testMode: boolean }): Simulation {
+  return {
+    async simulateIdentification(viewer, input) {
+      const field = ['input', 'refId'];
+      if (!options.testMode) return failed(userError('FORBIDDEN', 'simulateIdentification exists only while the service runs in test mode.', null));
+      const order = await options.prisma.order.findFirst({ where: { refId: input.refId, ...visibleOrders(viewer) } });
+      if (!order) return failed(userError('ORDER_NOT_FOUND', `No order ${input.refId} of yours.`, field));
+      if (order.issuer !== 'TEST') return failed(userError('FORBIDDEN', 'Only orders of the TEST issuer can be simulated.', field));
+      if (isTerminal(order.status) || !order.ipspOrderId || !order.orderToken) {
+        return failed(userError('ILLEGAL_TRANSITION', `Order ${order.refId} is ${order.status}: nothing to simulate.`, field));
+      }
+      const response = await fetch(`${options.internalUrl}/ipsp/test/api/orders/${encodeURIComponent(order.ipspOrderId)}/simulate`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${order.orderToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ outcome: input.outcome, reason: input.reason ?? undefined }),
+      });
+      if (!response.ok) return failed(userError('ILLEGAL_TRANSITION', `The TEST partner refused: ${(await response.text()).slice(0, 300)}`, field));
+      return ok(await options.prisma.order.findUniqueOrThrow({ where: { id: order.id } }));
+    },
+  };
+}

@@ -1,0 +1,296 @@
+// The operator CLI (src/cli.ts), run as its own process against a fresh database, as an operator
+// would run it with `npm run cli -- ...`.
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { backend, freshDatabaseEnv, startTestService, type TestClient, type TestService } from '../kit.js';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const CLI_TIMEOUT_MS = 60_000;
+const TEST_TIMEOUT_MS = 180_000;
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `npx tsx src/cli.ts ...args` with the database env on top of this process's env. */
+function runCli(args: string[], env: Record<string, string>): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      'npx',
+      ['tsx', 'src/cli.ts', ...args],
+      {
+        cwd: ROOT,
+        // DATABASE_URL is cleared unless the database env sets it, so a stray one cannot redirect the CLI.
+        env: { ...process.env, DATABASE_URL: '', ...env },
+        timeout: CLI_TIMEOUT_MS,
+        maxBuffer: 10 * 1024 * 1024,
+      },
+      (error, stdout, rawStderr) => {
+        // npx's own warnings about the machine's npm configuration are not the CLI's output.
+        const stderr = rawStderr.replace(/^npm warn .*\n?/gim, '');
+        if (!error) return resolve({ code: 0, stdout, stderr });
+        if (typeof error.code === 'number') return resolve({ code: error.code, stdout, stderr });
+        const why = error.killed ? `timed out after ${CLI_TIMEOUT_MS} ms` : error.message;
+        reject(new Error(`The CLI (${args.join(' ')}) ${why}:\n${stderr}`));
+      },
+    );
+  });
+}
+
+/** Runs `clients create ... --json` and returns the client it printed, failing on anything else. */
+async function createWithCli(env: Record<string, string>, name: string): Promise<TestClient & Record<string, unknown>> {
+  const result = await runCli(['clients', 'create', '--name', name, '--role', 'SERVICE_PROVIDER', '--json'], env);
+  expect(result.stderr).not.toMatch(/error|failed/i);
+  expect(result.code).toBe(0);
+  const lines = result.stdout.split('\n').filter((line) => line.trim() !== '');
+  expect(lines).toHaveLength(1);
+  return JSON.parse(lines[0]) as TestClient & Record<string, unknown>;
+}
+
+async function listWithCli(env: Record<string, string>): Promise<Array<Record<string, unknown>>> {
+  const result = await runCli(['clients', 'list', '--json'], env);
+  expect(result.code).toBe(0);
+  const lines = result.stdout.split('\n').filter((line) => line.trim() !== '');
+  expect(lines).toHaveLength(1);
+  return JSON.parse(lines[0]) as Array<Record<string, unknown>>;
+}
+
+const ViewerQuery = '{ viewer { clientId name role scopes issuer } }';
+
+// Every database and service a test opened, closed after it whatever happened.
+let cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  const pending = cleanups.reverse();
+  cleanups = [];
+  for (const cleanup of pending) await cleanup();
+});
+
+async function freshDatabase() {
+  const db = await freshDatabaseEnv();
+  cleanups.push(() => db.drop());
+  return db;
+}
+
+async function serviceOn(env: Record<string, string>): Promise<TestService> {
+  const srs = await startTestService({ env });
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await srs.stop();
+  };
+  cleanups.push(stop);
+  return { ...srs, stop };
+}
+
+describe('cli: clients create', () => {
+  it(
+    'prints exactly one JSON line whose credentials get a token',
+    async () => {
+      const db = await freshDatabase();
+      const created = await createWithCli(db.env, 'Acme');
+      expect(created).toStrictEqual({
+        clientId: expect.stringMatching(/^srs_[A-Za-z0-9_-]{16}$/),
+        clientSecret: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+        name: 'Acme',
+        role: 'SERVICE_PROVIDER',
+        issuer: null,
+        scopes: ['methods:read', 'orders:read', 'orders:write', 'verify', 'billing'],
+      });
+
+      // On the embedded backend the CLI has released the folder by now.
+      const srs = await serviceOn(db.env);
+      const token = await srs.token({ clientId: created.clientId, clientSecret: created.clientSecret });
+      const viewer = await srs.graphql<{ viewer: Record<string, unknown> }, never>(ViewerQuery, { token });
+      expect(viewer.errors).toBeUndefined();
+      expect(viewer.data!.viewer).toStrictEqual({
+        clientId: created.clientId,
+        name: 'Acme',
+        role: 'SERVICE_PROVIDER',
+        scopes: ['methods:read', 'orders:read', 'orders:write', 'verify', 'billing'],
+        issuer: null,
+      });
+      // A wrong secret for the same id gets nothing.
+      const wrong = await srs.requestToken({ clientId: created.clientId, clientSecret: `${created.clientSecret}x` });
+      expect(wrong.status).toBe(401);
+      expect(wrong.body.error).toBe('invalid_client');
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'refuses bad input with a non-zero exit and a message naming the problem',
+    async () => {
+      const db = await freshDatabase();
+
+      const noIssuer = await runCli(['clients', 'create', '--name', 'X', '--role', 'IPSP'], db.env);
+      expect(noIssuer.code).not.toBe(0);
+      expect(noIssuer.stderr).toContain('issuer');
+      expect(noIssuer.stdout).not.toContain('client secret');
+
+      const badRole = await runCli(['clients', 'create', '--name', 'X', '--role', 'NOPE'], db.env);
+      expect(badRole.code).not.toBe(0);
+      expect(badRole.stderr).toContain('role');
+      expect(badRole.stderr).toContain('NOPE');
+
+      const noName = await runCli(['clients', 'create', '--role', 'ADMIN'], db.env);
+      expect(noName.code).not.toBe(0);
+      expect(noName.stderr).toContain('--name');
+      expect(noName.stderr).toContain('Usage:');
+
+      const unknownCommand = await runCli(['frobnicate'], db.env);
+      expect(unknownCommand.code).not.toBe(0);
+      expect(unknownCommand.stderr).toContain('Unknown command: frobnicate');
+      expect(unknownCommand.stderr).toContain('Usage:');
+
+      const unknownOption = await runCli(['clients', 'list', '--bogus'], db.env);
+      expect(unknownOption.code).not.toBe(0);
+      expect(unknownOption.stderr).toContain('bogus');
+      expect(unknownOption.stderr).toContain('Usage:');
+
+      // None of the refused commands created a client.
+      expect(await listWithCli(db.env)).toEqual([]);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'creates an IPSP client for a known issuer',
+    async () => {
+      const db = await freshDatabase();
+      const result = await runCli(['clients', 'create', '--name', 'Nect GmbH', '--role', 'ipsp', '--issuer', 'nect', '--json'], db.env);
+      expect(result.code).toBe(0);
+      expect(JSON.parse(result.stdout)).toMatchObject({ name: 'Nect GmbH', role: 'IPSP', issuer: 'NECT', scopes: ['methods:read', 'ipsp'] });
+
+      const unknownIssuer = await runCli(['clients', 'create', '--name', 'Y', '--role', 'IPSP', '--issuer', 'NOBODY'], db.env);
+      expect(unknownIssuer.code).not.toBe(0);
+      expect(unknownIssuer.stderr).toContain('unknown issuer "NOBODY"');
+    },
+    TEST_TIMEOUT_MS,
+  );
+});
+
+describe('cli: clients list and disable', () => {
+  it(
+    'lists clients without secrets, disables one and its credentials stop working',
+    async () => {
+      const db = await freshDatabase();
+      const created = await createWithCli(db.env, 'Acme');
+      const credentials = { clientId: created.clientId, clientSecret: created.clientSecret };
+
+      const listed = await listWithCli(db.env);
+      expect(listed).toHaveLength(1);
+      expect(Object.keys(listed[0]).sort()).toEqual(['createdAt', 'enabled', 'id', 'issuer', 'name', 'role', 'scopes', 'updatedAt']);
+      expect(listed[0]).toMatchObject({ id: created.clientId, name: 'Acme', role: 'SERVICE_PROVIDER', issuer: null, enabled: true });
+      const listText = JSON.stringify(listed);
+      expect(listText).not.toContain(created.clientSecret);
+      expect(listText).not.toMatch(/secret|hash|sha256/i);
+
+      // A token from before the client was disabled.
+      let srs = await serviceOn(db.env);
+      const earlierToken = await srs.token(credentials);
+      if (backend === 'pglite') await srs.stop();
+
+      const disabled = await runCli(['clients', 'disable', created.clientId], db.env);
+      expect(disabled.stderr).toBe('');
+      expect(disabled.code).toBe(0);
+      expect(disabled.stdout).toContain(`Disabled client ${created.clientId}`);
+
+      const listedAfter = await listWithCli(db.env);
+      expect(listedAfter).toHaveLength(1);
+      expect(listedAfter[0]).toMatchObject({ id: created.clientId, enabled: false });
+
+      if (backend === 'pglite') srs = await serviceOn(db.env);
+      const refused = await srs.requestToken(credentials);
+      expect(refused.status).toBe(401);
+      expect(refused.body.error).toBe('invalid_client');
+      // Disabling also revoked the token the client already held.
+      const viewer = await srs.graphql(ViewerQuery, { token: earlierToken });
+      expect(viewer.data ?? null).toBeNull();
+      expect(viewer.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'refuses to disable an unknown client',
+    async () => {
+      const db = await freshDatabase();
+      const result = await runCli(['clients', 'disable', 'srs_does_not_exist'], db.env);
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toContain('No client with id srs_does_not_exist');
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'migrates a never-used database first and says there are no clients',
+    async () => {
+      let env: Record<string, string>;
+      let dataDir: string | undefined;
+      if (backend === 'pglite') {
+        const parent = fs.mkdtempSync(path.join(os.tmpdir(), 'srs-cli-'));
+        cleanups.push(async () => fs.rmSync(parent, { recursive: true, force: true }));
+        dataDir = path.join(parent, 'never-used');
+        env = { DATA_DIR: dataDir };
+      } else {
+        env = (await freshDatabase()).env;
+      }
+      const result = await runCli(['clients', 'list'], env);
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain('No clients yet');
+      if (dataDir) {
+        expect(fs.existsSync(path.join(dataDir, 'pgdata'))).toBe(true);
+        expect(fs.existsSync(path.join(dataDir, 'srs.lock'))).toBe(false);
+      }
+      // The migrated database is usable as is.
+      expect(await listWithCli(env)).toEqual([]);
+    },
+    TEST_TIMEOUT_MS,
+  );
+});
+
+describe('cli: while the service runs', () => {
+  it.skipIf(backend === 'postgres')(
+    'refuses an embedded data folder in use, naming the problem',
+    async () => {
+      const db = await freshDatabase();
+      const srs = await serviceOn(db.env);
+      const result = await runCli(['clients', 'list'], db.env);
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toContain('in use');
+      expect(result.stderr).toContain(`process ${process.pid}`);
+      expect(result.stdout).toBe('');
+      // The service was not disturbed and still holds its lock.
+      const client = await srs.createClient('SERVICE_PROVIDER');
+      expect(typeof (await srs.token(client))).toBe('string');
+      expect(fs.readFileSync(path.join(db.env.DATA_DIR, 'srs.lock'), 'utf8')).toBe(String(process.pid));
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it.skipIf(backend !== 'postgres')(
+    'works on PostgreSQL while the service runs',
+    async () => {
+      const db = await freshDatabase();
+      const srs = await serviceOn(db.env);
+      const created = await createWithCli(db.env, 'Live Ltd');
+      const credentials = { clientId: created.clientId, clientSecret: created.clientSecret };
+      expect(typeof (await srs.token(credentials))).toBe('string');
+      expect((await listWithCli(db.env)).map((client) => client.id)).toEqual([created.clientId]);
+
+      const disabled = await runCli(['clients', 'disable', created.clientId], db.env);
+      expect(disabled.code).toBe(0);
+      const refused = await srs.requestToken(credentials);
+      expect(refused.status).toBe(401);
+      expect(refused.body.error).toBe('invalid_client');
+    },
+    TEST_TIMEOUT_MS,
+  );
+});

@@ -1,0 +1,161 @@
+// The real entry point, as an operator starts it: `npx tsx src/main.ts` in a child process.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { backend, freePort } from '../kit.js';
+
+const projectDir = fileURLToPath(new URL('../..', import.meta.url));
+
+interface Started {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Once npx and everything it started have exited (their output pipes are all closed). */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Signals npx, tsx and the service at once, as a terminal or a process manager does. */
+  signal(signal: NodeJS.Signals): void;
+  running(): boolean;
+  /** Resolves once stdout matches, rejects when the process exits first or time runs out. */
+  waitForStdout(pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray>;
+}
+
+const started: Started[] = [];
+
+function startMain(env: Record<string, string>): Started {
+  // Only what the service reads, on top of what npx needs to run: no DATABASE_URL from outside.
+  const { DATABASE_URL: _url, DATA_DIR: _dir, PORT: _port, HOST: _host, PUBLIC_URL: _public, SRS_TEST_MODE: _mode, ...inherited } = process.env;
+  // A process group of its own: npx does not pass SIGTERM on to tsx, so signals go to the group.
+  const child = spawn('npx', ['tsx', 'src/main.ts'], { cwd: projectDir, env: { ...inherited, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  let closed = false;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('close', (code, signal) => {
+      closed = true;
+      resolve({ code, signal });
+    }),
+  );
+  const result: Started = {
+    child,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    exited,
+    signal: (signal) => process.kill(-child.pid!, signal),
+    running: () => !closed,
+    waitForStdout: (pattern, timeoutMs) =>
+      new Promise((resolve, reject) => {
+        const check = () => {
+          const match = pattern.exec(stdout);
+          if (!match) return false;
+          cleanup();
+          resolve(match);
+          return true;
+        };
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(new Error(`No ${pattern} on stdout within ${timeoutMs} ms.\nstdout: ${stdout}\nstderr: ${stderr}`));
+        }, timeoutMs);
+        const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
+          if (check()) return;
+          cleanup();
+          reject(new Error(`Exited (${signal ?? code}) before ${pattern} appeared.\nstdout: ${stdout}\nstderr: ${stderr}`));
+        };
+        const cleanup = () => {
+          clearTimeout(timer);
+          child.stdout!.off('data', check);
+          child.off('close', onExit);
+        };
+        child.stdout!.on('data', check);
+        child.once('close', onExit);
+        check();
+      }),
+  };
+  started.push(result);
+  return result;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  return Promise.race([promise, new Promise<never>((_resolve, reject) => setTimeout(() => reject(new Error(`${what} took over ${ms} ms`)), ms))]);
+}
+
+/** A stack trace line, as Node prints them: "    at fn (/path/file.js:1:2)". */
+const STACK_LINE = /^\s+at .+(:\d+:\d+\)?|\(native\))$/m;
+
+afterAll(async () => {
+  // Whatever a failed test left running.
+  for (const main of started) {
+    if (!main.running()) continue;
+    try {
+      main.signal('SIGKILL');
+    } catch {
+      // the group is gone already
+    }
+    await main.exited;
+  }
+});
+
+describe.skipIf(backend === 'postgres')('starting src/main.ts', () => {
+  const dataDirs: string[] = [];
+  const tempDataDir = () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'srs-startup-'));
+    dataDirs.push(dir);
+    return dir;
+  };
+  afterAll(() => dataDirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+
+  it('refuses a bad configuration, naming every bad variable, without a stack trace', async () => {
+    const main = startMain({ PORT: 'abc', DATABASE_URL: 'mysql://x', DATA_DIR: tempDataDir() });
+    const { code } = await withTimeout(main.exited, 60_000, 'exiting');
+    expect(code).not.toBe(0);
+    expect(code).toBe(1);
+    const stderr = main.stderr();
+    expect(stderr).toContain('Invalid configuration');
+    expect(stderr).toMatch(/^\s+- PORT: /m);
+    expect(stderr).toMatch(/^\s+- DATABASE_URL: must be a postgres:\/\/ or postgresql:\/\/ URL/m);
+    expect(stderr).not.toMatch(STACK_LINE);
+    expect(stderr).not.toMatch(/ZodError|node_modules/);
+    expect(main.stdout()).not.toContain('listening');
+  }, 90_000);
+
+  it('serves on a fresh folder, refuses a second process on it, and stops on SIGTERM', async () => {
+    const dataDir = tempDataDir();
+    const port = await freePort();
+    const first = startMain({ PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir });
+    await first.waitForStdout(/OAuth2 discovery:.*\n/, 90_000);
+    const stdout = first.stdout();
+    expect(stdout).toContain(`Smart Registration Service listening on 127.0.0.1:${port} (embedded PostgreSQL in ${dataDir})`);
+    expect(stdout).toMatch(new RegExp(`^ +GraphQL and GraphiQL: +http://localhost:${port}/graphql$`, 'm'));
+    expect(stdout).toMatch(new RegExp(`^ +OAuth2 discovery: +http://localhost:${port}/oidc/\\.well-known/openid-configuration$`, 'm'));
+
+    const health = await fetch(`http://127.0.0.1:${port}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: 'ok', database: 'embedded' });
+    const discovery = await fetch(`http://127.0.0.1:${port}/oidc/.well-known/openid-configuration`);
+    expect(discovery.status).toBe(200);
+    expect(((await discovery.json()) as { issuer: string }).issuer).toBe(`http://localhost:${port}/oidc`);
+
+    // A second process on the same folder, on another port, must not open it.
+    const second = startMain({ PORT: String(await freePort()), HOST: '127.0.0.1', DATA_DIR: dataDir });
+    const { code } = await withTimeout(second.exited, 60_000, 'the second process exiting');
+    expect(code).toBe(1);
+    expect(second.stderr()).toContain('in use');
+    expect(second.stderr()).toContain(dataDir);
+    expect(second.stderr()).not.toMatch(STACK_LINE);
+    expect(second.stdout()).not.toContain('listening');
+    // And the first one still serves.
+    expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
+
+    first.signal('SIGTERM');
+    await withTimeout(first.exited, 30_000, 'stopping on SIGTERM');
+    expect(first.stdout()).toContain('SIGTERM received, shutting down');
+    expect(first.stderr()).not.toMatch(STACK_LINE);
+    // The service is gone: its lock is released and nothing answers on its port.
+    expect(fs.existsSync(path.join(dataDir, 'srs.lock'))).toBe(false);
+    await expect(fetch(`http://127.0.0.1:${port}/health`)).rejects.toThrow();
+  }, 180_000);
+});

@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+function configError(env: Record<string, string | undefined>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error(`loadConfig accepted ${JSON.stringify(env)}`);
+}
+
+describe('loadConfig', () => {
+  it('has defaults for an empty environment', () => {
+    const config = loadConfig({});
+    expect(config).toStrictEqual({
+      port: 4000,
+      host: '0.0.0.0',
+      publicUrl: 'http://localhost:4000',
+      databaseUrl: undefined,
+      dataDir: '.data',
+      testMode: false,
+      accessTokenTtlSeconds: 3600,
+    });
+  });
+
+  it('derives the public URL from PORT when PUBLIC_URL is unset', () => {
+    expect(loadConfig({ PORT: '5123' })).toMatchObject({ port: 5123, publicUrl: 'http://localhost:5123' });
+  });
+
+  it('removes trailing slashes from PUBLIC_URL', () => {
+    expect(loadConfig({ PUBLIC_URL: 'https://srs.example.com/' }).publicUrl).toBe('https://srs.example.com');
+    expect(loadConfig({ PUBLIC_URL: 'https://srs.example.com/base//' }).publicUrl).toBe('https://srs.example.com/base');
+    expect(loadConfig({ PUBLIC_URL: 'http://127.0.0.1:8080' }).publicUrl).toBe('http://127.0.0.1:8080');
+  });
+
+  it('reads every variable', () => {
+    expect(
+      loadConfig({
+        PORT: '8080',
+        HOST: '127.0.0.1',
+        PUBLIC_URL: 'https://srs.example.com',
+        DATABASE_URL: 'postgresql://user@db.example.com:5433/srs',
+        DATA_DIR: '/var/lib/srs',
+        SRS_TEST_MODE: 'true',
+        ACCESS_TOKEN_TTL_SECONDS: '600',
+      }),
+    ).toStrictEqual({
+      port: 8080,
+      host: '127.0.0.1',
+      publicUrl: 'https://srs.example.com',
+      databaseUrl: 'postgresql://user@db.example.com:5433/srs',
+      dataDir: '/var/lib/srs',
+      testMode: true,
+      accessTokenTtlSeconds: 600,
+    });
+  });
+
+  it('accepts postgres:// as well as postgresql://', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgres://root@127.0.0.1:5432/test' }).databaseUrl).toBe('postgres://root@127.0.0.1:5432/test');
+  });
+
+  it('reads SRS_TEST_MODE 1 and true as on, 0 and false as off', () => {
+    expect(loadConfig({ SRS_TEST_MODE: '1' }).testMode).toBe(true);
+    expect(loadConfig({ SRS_TEST_MODE: 'true' }).testMode).toBe(true);
+    expect(loadConfig({ SRS_TEST_MODE: '0' }).testMode).toBe(false);
+    expect(loadConfig({ SRS_TEST_MODE: 'false' }).testMode).toBe(false);
+  });
+
+  it('takes empty strings as unset', () => {
+    expect(
+      loadConfig({ PORT: '', HOST: '', PUBLIC_URL: '', DATABASE_URL: '', DATA_DIR: '', SRS_TEST_MODE: '', ACCESS_TOKEN_TTL_SECONDS: '' }),
+    ).toStrictEqual(loadConfig({}));
+  });
+
+  it('ignores unrelated variables', () => {
+    expect(loadConfig({ PATH: '/usr/bin', NODE_ENV: 'test' })).toStrictEqual(loadConfig({}));
+  });
+
+  it('reports every bad variable in one ConfigError, each by name', () => {
+    const error = configError({ PORT: 'abc', DATABASE_URL: 'mysql://x', SRS_TEST_MODE: 'yes' });
+    expect(error.problems).toHaveLength(3);
+    expect(error.problems.map((problem) => problem.split(':')[0]).sort()).toEqual(['DATABASE_URL', 'PORT', 'SRS_TEST_MODE']);
+    expect(error.message).toMatch(/^Invalid configuration:/);
+    for (const name of ['PORT', 'DATABASE_URL', 'SRS_TEST_MODE']) expect(error.message).toContain(name);
+    // Each problem shows the value it got.
+    expect(error.message).toContain('"abc"');
+    expect(error.message).toContain('"mysql://x"');
+    expect(error.message).toContain('"yes"');
+    expect(error.problems.find((problem) => problem.startsWith('DATABASE_URL'))).toContain('postgres');
+  });
+
+  it('rejects out-of-range and non-integer numbers', () => {
+    expect(configError({ PORT: '70000' }).problems.map((problem) => problem.split(':')[0])).toEqual(['PORT']);
+    expect(configError({ PORT: '1.5' }).problems.map((problem) => problem.split(':')[0])).toEqual(['PORT']);
+    expect(configError({ ACCESS_TOKEN_TTL_SECONDS: '0' }).problems.map((problem) => problem.split(':')[0])).toEqual(['ACCESS_TOKEN_TTL_SECONDS']);
+  });
+
+  it('rejects a PUBLIC_URL that is not http(s)', () => {
+    expect(configError({ PUBLIC_URL: 'ftp://srs.example.com' }).problems.map((problem) => problem.split(':')[0])).toEqual(['PUBLIC_URL']);
+    expect(configError({ PUBLIC_URL: 'not a url' }).problems.map((problem) => problem.split(':')[0])).toEqual(['PUBLIC_URL']);
+  });
+});
