@@ -84,8 +84,8 @@ export async function ensureSimulatorClients(prisma: PrismaClient): Promise<Map<
       issuer: profile.issuer,
       scopes: ['methods:read', 'ipsp'],
       secretHash: hashClientSecret(secret),
-      enabled: true,
     };
+    // An operator may disable a simulator (clients disable sim-…); a restart keeps it so.
     await prisma.client.upsert({ where: { id: simulatorClientId(profile) }, create: { id: simulatorClientId(profile), ...data }, update: data });
     secrets.set(profile.issuer, secret);
   }

@@ -1,5 +1,5 @@
 import { builder } from './builder.js';
-import { OrderStatusEnum, OrderType, orderPayload } from './orders.js';
+import { OrderPayload, OrderStatusEnum, OrderType, orderPayload } from './orders.js';
 import { EvidenceType } from './evidence.js';
 import { UserErrorType } from './user-errors.js';
 import { DOCUMENT_TYPES } from '../domain/evidence.js';
@@ -17,13 +17,7 @@ const ReportIdentificationStatusInput = builder.inputType('ReportIdentificationS
   }),
 });
 
-const ReportIdentificationStatusPayload = builder.objectRef<{ order: Order | null; userErrors: UserError[] }>('ReportIdentificationStatusPayload').implement({
-  description: 'The order after the report, or why the report was refused.',
-  fields: (t) => ({
-    order: t.field({ type: OrderType, nullable: true, description: 'The order; null when refused.', resolve: (payload) => payload.order }),
-    userErrors: t.field({ type: [UserErrorType], description: 'Why the report was refused; empty on success.', resolve: (payload) => payload.userErrors }),
-  }),
-});
+const ReportIdentificationStatusPayload = OrderPayload('ReportIdentificationStatusPayload', 'The order after the report, or why the report was refused.');
 
 builder.mutationField('reportIdentificationStatus', (t) =>
   t.field({

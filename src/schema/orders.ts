@@ -83,7 +83,8 @@ export const OrderEventType = builder.prismaNode('OrderEvent', {
   }),
 });
 
-const OrderPayload = (name: string, description: string) =>
+/** A mutation's answer about one order: the order, or why the input was refused. */
+export const OrderPayload = (name: string, description: string) =>
   builder.objectRef<{ order: Order | null; userErrors: UserError[] }>(name).implement({
     description,
     fields: (t) => ({

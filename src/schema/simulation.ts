@@ -1,8 +1,5 @@
 import { builder } from './builder.js';
-import { OrderType, orderPayload } from './orders.js';
-import { UserErrorType } from './user-errors.js';
-import type { Order } from '../generated/prisma/client.js';
-import type { UserError } from '../domain/user-errors.js';
+import { OrderPayload, orderPayload } from './orders.js';
 
 const SimulatedOutcomeEnum = builder.enumType('SimulatedOutcome', {
   description: 'How a simulated identification of the TEST issuer ends.',
@@ -25,13 +22,10 @@ const SimulateIdentificationInput = builder.inputType('SimulateIdentificationInp
   }),
 });
 
-const SimulateIdentificationPayload = builder.objectRef<{ order: Order | null; userErrors: UserError[] }>('SimulateIdentificationPayload').implement({
-  description: 'The order after the simulated identification, or why it could not be simulated.',
-  fields: (t) => ({
-    order: t.field({ type: OrderType, nullable: true, description: 'The order; null when refused.', resolve: (payload) => payload.order }),
-    userErrors: t.field({ type: [UserErrorType], description: 'Why it was refused; empty on success.', resolve: (payload) => payload.userErrors }),
-  }),
-});
+const SimulateIdentificationPayload = OrderPayload(
+  'SimulateIdentificationPayload',
+  'The order after the simulated identification, or why it could not be simulated.',
+);
 
 builder.mutationField('simulateIdentification', (t) =>
   t.field({

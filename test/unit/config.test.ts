@@ -22,6 +22,9 @@ describe('loadConfig', () => {
       dataDir: '.data',
       testMode: false,
       accessTokenTtlSeconds: 3600,
+      internalUrl: 'http://127.0.0.1:4000',
+      subscriptionTokenCheckSeconds: 10,
+      timeoutSweepSeconds: 30,
     });
   });
 
@@ -45,6 +48,9 @@ describe('loadConfig', () => {
         DATA_DIR: '/var/lib/srs',
         SRS_TEST_MODE: 'true',
         ACCESS_TOKEN_TTL_SECONDS: '600',
+        INTERNAL_URL: 'http://10.0.0.5:8080/',
+        SUBSCRIPTION_TOKEN_CHECK_SECONDS: '2.5',
+        TIMEOUT_SWEEP_SECONDS: '5',
       }),
     ).toStrictEqual({
       port: 8080,
@@ -54,6 +60,9 @@ describe('loadConfig', () => {
       dataDir: '/var/lib/srs',
       testMode: true,
       accessTokenTtlSeconds: 600,
+      internalUrl: 'http://10.0.0.5:8080',
+      subscriptionTokenCheckSeconds: 2.5,
+      timeoutSweepSeconds: 5,
     });
   });
 

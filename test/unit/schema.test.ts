@@ -11,6 +11,8 @@ const committedFile = fileURLToPath(new URL('../../schema/schema.graphql', impor
 const contractFile = fileURLToPath(new URL('../../../shared/contract/srs.graphql', import.meta.url));
 
 const ROOT_TYPES = new Set(['Query', 'Mutation', 'Subscription']);
+/** Fields of types already built whose data comes with a later issue (T&C and signed evidence). */
+const FIELDS_NOT_BUILT_YET = new Set(['Evidence.terms', 'Evidence.jws']);
 
 /**
  * The contract's breaking changes against `printed`, less the contract's parts not built yet:
@@ -27,8 +29,8 @@ function breakingChangesOfImplementedPart(contract: GraphQLSchema, printed: Grap
         return !typeName || typeName in printedTypes;
       }
       if (change.type === BreakingChangeType.FIELD_REMOVED) {
-        const typeName = /^(\w+)\.\w+ was removed\.$/.exec(change.description)?.[1];
-        return !typeName || !ROOT_TYPES.has(typeName);
+        const [, typeName, fieldName] = /^(\w+)\.(\w+) was removed\.$/.exec(change.description) ?? [];
+        return !typeName || !(ROOT_TYPES.has(typeName) || FIELDS_NOT_BUILT_YET.has(`${typeName}.${fieldName}`));
       }
       return true;
     })
@@ -60,11 +62,32 @@ describe('the public contract', () => {
   it('still has the contract types and root fields built so far', () => {
     // The filter above cannot tell a root field not built yet from one removed by mistake (nor a
     // whole type): those built so far are pinned here.
-    for (const name of ['Node', 'IdentificationMethod', 'IdentificationMethodFilter', 'Viewer', 'ClientRole', 'Jurisdiction', 'LevelOfAssurance']) {
+    for (const name of [
+      'Node',
+      'IdentificationMethod',
+      'IdentificationMethodFilter',
+      'Viewer',
+      'ClientRole',
+      'Jurisdiction',
+      'LevelOfAssurance',
+      'Order',
+      'OrderEvent',
+      'OrderConnection',
+      'PlaceOrderInput',
+      'UserError',
+      'Evidence',
+      'OrderEventFilter',
+    ]) {
       expect(printed.getType(name)?.constructor.name, name).toBe(contract.getType(name)?.constructor.name);
     }
-    for (const field of ['node', 'viewer', 'identificationMethods']) {
+    for (const field of ['node', 'viewer', 'identificationMethods', 'order', 'orders']) {
       expect(printed.getQueryType()!.getFields()[field], `Query.${field}`).toBeDefined();
+    }
+    for (const field of ['placeOrder', 'cancelOrder', 'reportIdentificationStatus', 'importEvidence', 'simulateIdentification']) {
+      expect(printed.getMutationType()!.getFields()[field], `Mutation.${field}`).toBeDefined();
+    }
+    for (const field of ['orderStatusChanged', 'orderEvents']) {
+      expect(printed.getSubscriptionType()!.getFields()[field], `Subscription.${field}`).toBeDefined();
     }
   });
 
