@@ -45,10 +45,11 @@ export async function startService(config: Config): Promise<RunningService> {
   const simulatorSecrets = await ensureSimulatorClients(prisma);
 
   const oidc = await createOidcProvider(config, prisma, async (refId) => {
-    // A partner checked the order token: the end user opened the target URL.
+    // A partner checked the order token: the end user opened the target URL. Not while the order
+    // is CREATED: then the partner is checking the token of the order SRS is opening with it.
     const now = new Date();
-    await prisma.order.updateMany({ where: { refId, startedAt: null }, data: { startedAt: now } });
-    await prisma.order.updateMany({ where: { refId }, data: { lastActivityAt: now } });
+    await prisma.order.updateMany({ where: { refId, startedAt: null, status: { not: 'CREATED' } }, data: { startedAt: now } });
+    await prisma.order.updateMany({ where: { refId, status: { not: 'CREATED' } }, data: { lastActivityAt: now } });
   });
   const oidcCallback = oidc.callback();
   const bus = createInProcessEventBus();

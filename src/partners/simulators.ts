@@ -98,6 +98,7 @@ const REPORT = `mutation Report($input: ReportIdentificationStatusInput!) {
 const IMPORT = `mutation Import($input: ImportEvidenceInput!) {
   importEvidence(input: $input) { order { status } userErrors { code message } }
 }`;
+const STATUS = `query Status($refId: ID!) { order(refId: $refId) { status } }`;
 
 interface EvidenceFields {
   givenNames: string;
@@ -153,8 +154,11 @@ export function createSimulators(options: {
   /** Carries out an outcome the way the partner would: reports, and on success imports evidence. */
   async function conclude(profile: PartnerProfile, identification: SimulatedIdentification, outcome: SimulatedOutcome, reason: string | undefined, evidence: EvidenceFields): Promise<void> {
     if (outcome === 'SUCCESS') {
-      await report(profile, identification, 'IDENTIFICATION_DONE');
-      await report(profile, identification, 'DATA_READY');
+      // A refused import (e.g. a typo on the page) leaves the order in DATA_READY: a corrected
+      // second try only imports again.
+      const { order } = await apiFor(profile).graphql<{ order: { status: string } | null }>(STATUS, { refId: identification.refId });
+      if (order?.status !== 'IDENTIFICATION_DONE' && order?.status !== 'DATA_READY') await report(profile, identification, 'IDENTIFICATION_DONE');
+      if (order?.status !== 'DATA_READY') await report(profile, identification, 'DATA_READY');
       const { importEvidence: result } = await apiFor(profile).graphql<{ importEvidence: { userErrors: Array<{ message: string }> } }>(IMPORT, {
         input: {
           refId: identification.refId,
@@ -217,8 +221,9 @@ export function createSimulators(options: {
     if (!identification || identification.issuer !== profile.issuer || bearer(request) !== identification.orderToken) return sendJson(response, 404, { error: 'unknown order' });
     const body = (await readJson(request)) as { outcome?: SimulatedOutcome; reason?: string };
     if (!body?.outcome || !SIMULATED_OUTCOMES.includes(body.outcome)) return sendJson(response, 400, { error: 'unknown outcome' });
-    const evidence = evidenceFrom(identification, {});
-    const fields = typeof evidence === 'string' ? { givenNames: 'Erika', surname: 'Muster', dateOfBirth: '1990-01-01', mobileNumber: '+41791234567' } : evidence;
+    // The order's initial data where it has some, sample values for the rest.
+    const initial = identification.initialData as InitialIdentityData;
+    const fields = { ...initial, nationality: initial.nationality || initial.country || undefined };
     await conclude(profile, identification, body.outcome, body.reason, {
       givenNames: fields.givenNames || 'Erika',
       surname: fields.surname || 'Muster',
@@ -265,13 +270,13 @@ export function createSimulators(options: {
     return updated;
   }
 
-  function identificationPage(profile: PartnerProfile, identification: SimulatedIdentification, token: string, notice?: string): string {
+  function identificationPage(profile: PartnerProfile, identification: SimulatedIdentification, token: string, notice?: string, entered: Record<string, string> = {}): string {
     const initial = identification.initialData as InitialIdentityData;
     const outcomes = profile.anyOutcome
       ? SIMULATED_OUTCOMES.map((outcome) => ({ outcome, label: outcome.replace('_', ' ').toLowerCase(), reason: undefined as string | undefined }))
       : PERSON_OUTCOMES;
     const input = (name: string, label: string, value: string | undefined, type = 'text') =>
-      `<label>${label} <input name="${name}" type="${type}" value="${escapeHtml(value ?? '')}"></label>`;
+      `<label>${label} <input name="${name}" type="${type}" value="${escapeHtml(entered[name] ?? value ?? '')}"></label>`;
     const uses = profile.maxUses ? `<p class="meta">Opened ${identification.uses} of ${profile.maxUses} times.</p>` : '';
     return page(
       profile.title,
@@ -287,7 +292,7 @@ export function createSimulators(options: {
           ${input('nationality', 'Nationality (e.g. CH)', initial.nationality ?? initial.country)}
           ${input('mobileNumber', 'Mobile number', initial.mobileNumber, 'tel')}
         </fieldset>
-        <label>Reason (for a failure) <input name="reason" value=""></label>
+        <label>Reason (for a failure) <input name="reason" value="${escapeHtml(entered.reason ?? '')}"></label>
         <div class="outcomes">${outcomes
           .map((choice) => `<button type="submit" name="outcome" value="${choice.outcome}" data-testid="outcome-${choice.outcome}">${escapeHtml(choice.label)}</button>`)
           .join('\n')}</div>
@@ -317,15 +322,15 @@ export function createSimulators(options: {
     if (!identification) return;
     const outcome = form.outcome as SimulatedOutcome;
     if (!SIMULATED_OUTCOMES.includes(outcome) || (outcome === 'TIMEOUT' && !profile.anyOutcome)) {
-      return sendHtml(response, 400, identificationPage(profile, identification, form.token, 'Choose one of the outcomes.'));
+      return sendHtml(response, 400, identificationPage(profile, identification, form.token, 'Choose one of the outcomes.', form));
     }
     const evidence = evidenceFrom(identification, form);
-    if (outcome === 'SUCCESS' && typeof evidence === 'string') return sendHtml(response, 400, identificationPage(profile, identification, form.token, evidence));
+    if (outcome === 'SUCCESS' && typeof evidence === 'string') return sendHtml(response, 400, identificationPage(profile, identification, form.token, evidence, form));
     const reason = form.reason?.trim() || PERSON_OUTCOMES.find((choice) => choice.outcome === outcome)?.reason;
     try {
       await conclude(profile, identification, outcome, reason, evidence as EvidenceFields);
     } catch (error) {
-      return sendHtml(response, 422, identificationPage(profile, identification, form.token, `The service did not accept this: ${(error as Error).message}`));
+      return sendHtml(response, 422, identificationPage(profile, identification, form.token, `The service did not accept this: ${(error as Error).message}`, form));
     }
     const messages: Record<SimulatedOutcome, string> = {
       SUCCESS: 'You have been identified. You will receive an SMS to accept the terms of the signing service.',

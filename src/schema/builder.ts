@@ -42,6 +42,8 @@ export const builder = new SchemaBuilder<{
     nodesQueryOptions: { description: 'Fetches several objects by their global ids, in order; null for each one that does not exist or is not yours.' },
   },
   scopeAuth: {
+    // Subscription fields check their scopes when subscribing, not on each event they deliver.
+    authorizeOnSubscribe: true,
     authScopes: (context) => ({
       scope: (scope: Scope) => context.viewer.scopes.includes(scope),
       role: (role: ClientRole) => context.viewer.role === role,

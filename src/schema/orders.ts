@@ -128,7 +128,7 @@ builder.mutationField('placeOrder', (t) =>
   t.field({
     type: OrderPayload('PlaceOrderPayload', 'The placed order, or why it was refused.'),
     description: 'Places an order and opens it at the partner. Answers with the reference id, the IPSP order id and the target URL (status INITIALIZED), or ERROR with the partner’s reason. Needs orders:write.',
-    authScopes: { scope: 'orders:write', role: 'SERVICE_PROVIDER' },
+    authScopes: { $all: { scope: 'orders:write', role: 'SERVICE_PROVIDER' } },
     args: { input: t.arg({ type: PlaceOrderInput, required: true }) },
     resolve: async (_root, { input }, context) => {
       const methodId = decodeMethodId(input.methodId);
@@ -158,7 +158,7 @@ builder.mutationField('cancelOrder', (t) =>
   t.field({
     type: OrderPayload('CancelOrderPayload', 'The canceled order, or why it could not be canceled.'),
     description: 'Cancels one of your open orders, here and at the partner; its target URL stops working. Needs orders:write.',
-    authScopes: { scope: 'orders:write', role: 'SERVICE_PROVIDER' },
+    authScopes: { $all: { scope: 'orders:write', role: 'SERVICE_PROVIDER' } },
     args: { input: t.arg({ type: CancelOrderInput, required: true }) },
     resolve: async (_root, { input }, context) => orderPayload(await cancelOrder(context.services, context.viewer, { refId: String(input.refId), reason: input.reason })),
   }),
