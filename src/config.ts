@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseEncryptionKeys, type DataKeys } from './crypto/data-protection.js';
 
 const booleanFlag = z.enum(['0', '1', 'true', 'false']).transform((value) => value === '1' || value === 'true');
 
@@ -15,6 +16,11 @@ const environmentSchema = z.object({
   INTERNAL_URL: z.url({ protocol: /^https?$/ }).optional(),
   SUBSCRIPTION_TOKEN_CHECK_SECONDS: z.coerce.number().min(0.1).max(3600).default(10),
   TIMEOUT_SWEEP_SECONDS: z.coerce.number().min(0.1).max(3600).default(30),
+  DATA_ENCRYPTION_KEYS: z.string().optional(),
+  DATA_HASH_KEY: z.string().optional(),
+  TERMS_VERSION: z.string().min(1).max(50).default('2026-11'),
+  TERMS_LINK_TTL_HOURS: z.coerce.number().min(0.01).max(24 * 90).default(72),
+  SMS_OUTBOX_SWEEP_SECONDS: z.coerce.number().min(0.1).max(3600).default(5),
 });
 
 export interface Config {
@@ -33,6 +39,13 @@ export interface Config {
   subscriptionTokenCheckSeconds: number;
   /** How often the timeout job looks for orders past their method's limits. */
   timeoutSweepSeconds: number;
+  /** Keys for personal data at rest; unset in embedded mode: generated into the data folder. */
+  dataKeys?: DataKeys;
+  /** The version of the T&C users accept. */
+  termsVersion: string;
+  termsLinkTtlHours: number;
+  /** How often the SMS outbox retries what is due (new messages go out at once). */
+  smsOutboxSweepSeconds: number;
 }
 
 /** Thrown with every problem of the environment at once, each naming its variable. */
@@ -53,6 +66,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     );
   }
   const values = parsed.data;
+  const problems: string[] = [];
+  let dataKeys: DataKeys | undefined;
+  if (values.DATA_ENCRYPTION_KEYS || values.DATA_HASH_KEY) {
+    const encryption = values.DATA_ENCRYPTION_KEYS ? parseEncryptionKeys(values.DATA_ENCRYPTION_KEYS) : { problem: 'is required with DATA_HASH_KEY' };
+    const hashKey = values.DATA_HASH_KEY ? Buffer.from(values.DATA_HASH_KEY, 'base64') : undefined;
+    if (encryption.problem) problems.push(`DATA_ENCRYPTION_KEYS: ${encryption.problem}`);
+    if (!hashKey || hashKey.length !== 32) problems.push('DATA_HASH_KEY: must be the base64 of 32 random bytes (e.g. $(openssl rand -base64 32)), and is required with DATA_ENCRYPTION_KEYS');
+    if (encryption.keys && hashKey?.length === 32) dataKeys = { encryptionKeys: encryption.keys, hashKey };
+  } else if (values.DATABASE_URL) {
+    problems.push('DATA_ENCRYPTION_KEYS and DATA_HASH_KEY: required with DATABASE_URL (personal data is encrypted at rest; only the embedded mode generates its own keys)');
+  }
+  if (problems.length) throw new ConfigError(problems);
   return {
     port: values.PORT,
     host: values.HOST,
@@ -64,5 +89,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     internalUrl: (values.INTERNAL_URL ?? `http://127.0.0.1:${values.PORT}`).replace(/\/+$/, ''),
     subscriptionTokenCheckSeconds: values.SUBSCRIPTION_TOKEN_CHECK_SECONDS,
     timeoutSweepSeconds: values.TIMEOUT_SWEEP_SECONDS,
+    dataKeys,
+    termsVersion: values.TERMS_VERSION,
+    termsLinkTtlHours: values.TERMS_LINK_TTL_HOURS,
+    smsOutboxSweepSeconds: values.SMS_OUTBOX_SWEEP_SECONDS,
   };
 }

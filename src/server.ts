@@ -18,6 +18,12 @@ import { sendJson } from './partners/http-helpers.js';
 import { seedCatalogue } from './services/methods.js';
 import { createSimulation } from './services/simulation.js';
 import { startTimeoutJob } from './jobs/timeouts.js';
+import { createDataProtection, embeddedDataKeys } from './crypto/data-protection.js';
+import { createEvidenceSigner } from './crypto/evidence-signing.js';
+import { recordingGateway } from './sms/gateway.js';
+import { startSmsWorker } from './sms/worker.js';
+import { createTermsPages } from './pages/terms.js';
+import { listRecordedSms } from './sms/recorded.js';
 import { schema } from './schema/index.js';
 
 export interface RunningService {
@@ -43,6 +49,8 @@ export async function startService(config: Config): Promise<RunningService> {
   const prisma = new PrismaClient({ adapter: database.adapter });
   await seedCatalogue(prisma, config.testMode);
   const simulatorSecrets = await ensureSimulatorClients(prisma);
+  const dataProtection = createDataProtection(config.dataKeys ?? embeddedDataKeys(config.dataDir));
+  const evidenceSigner = createEvidenceSigner(prisma, config.publicUrl);
 
   const oidc = await createOidcProvider(config, prisma, async (refId) => {
     // A partner checked the order token: the end user opened the target URL. Not while the order
@@ -58,13 +66,25 @@ export async function startService(config: Config): Promise<RunningService> {
     const profile = partnerByIssuer(issuer);
     return profile ? createHttpConnector(`${config.internalUrl}/ipsp/${profile.slug}/api`) : undefined;
   };
-  const simulators = createSimulators({ prisma, internalUrl: config.internalUrl, publicUrl: config.publicUrl, secrets: simulatorSecrets, testMode: config.testMode });
+  const simulators = createSimulators({
+    prisma,
+    internalUrl: config.internalUrl,
+    publicUrl: config.publicUrl,
+    secrets: simulatorSecrets,
+    testMode: config.testMode,
+    dataProtection,
+  });
+  const smsWorker = startSmsWorker({ prisma, dataProtection, gateway: recordingGateway, bus }, config.smsOutboxSweepSeconds);
+  const termsPages = createTermsPages({ prisma, bus, termsVersion: config.termsVersion });
   const services: GraphQLContext['services'] = {
     prisma,
     config,
     bus,
     connectors,
     orderTokens,
+    dataProtection,
+    evidenceSigner,
+    onSmsQueued: smsWorker.wake,
     simulation: createSimulation({ prisma, internalUrl: config.internalUrl, testMode: config.testMode }),
     tokenStillValid: (accessToken) => tokenStillValid(oidc, prisma, accessToken),
   };
@@ -94,6 +114,9 @@ export async function startService(config: Config): Promise<RunningService> {
     if (url === '/health' && request.method === 'GET') return void sendHealth(response, prisma, database);
     if (url === '/graphql' || url.startsWith('/graphql?')) return yoga(request, response);
     if (url.startsWith('/ipsp/') && (await simulators.handle(request, response))) return;
+    if (url.startsWith('/terms/') && (await termsPages.handle(request, response))) return;
+    if (url === '/.well-known/jwks.json' && request.method === 'GET') return sendJson(response, 200, { keys: await evidenceSigner.publicKeys() });
+    if (url === '/dev/sms' && request.method === 'GET' && config.testMode) return sendJson(response, 200, await listRecordedSms(prisma, dataProtection));
     sendJson(response, 404, { error: 'not_found', message: `Nothing at ${request.method} ${url.split('?')[0]}.` });
   });
 
@@ -152,6 +175,7 @@ export async function startService(config: Config): Promise<RunningService> {
     close: () =>
       (closing ??= (async () => {
         await timeoutJob.stop();
+        await smsWorker.stop();
         for (const socket of webSockets.clients) socket.close(1001, 'Server shutting down');
         await wsServer.dispose();
         server.closeIdleConnections();

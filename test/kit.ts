@@ -74,7 +74,12 @@ export async function freshDatabaseEnv(): Promise<{ env: Record<string, string>;
     const url = new URL(adminUrl);
     url.pathname = `/${name}`;
     return {
-      env: { DATABASE_URL: url.toString() },
+      // A server deployment must bring its own keys for personal data at rest.
+      env: {
+        DATABASE_URL: url.toString(),
+        DATA_ENCRYPTION_KEYS: `t1:${randomBytes(32).toString('base64')}`,
+        DATA_HASH_KEY: randomBytes(32).toString('base64'),
+      },
       async drop() {
         const client = new pg.Client({ connectionString: adminUrl });
         await client.connect();

@@ -4,10 +4,11 @@
 // the public GraphQL API with its own client credentials.
 import { createHmac, randomBytes } from 'node:crypto';
 import type http from 'node:http';
-import type { Prisma, PrismaClient, SimulatedIdentification } from '../generated/prisma/client.js';
+import type { PrismaClient, SimulatedIdentification } from '../generated/prisma/client.js';
 import { hashClientSecret } from '../auth/clients.js';
 import type { InitialIdentityData } from '../domain/initial-data.js';
 import { createSrsApiClient, type SrsApiClient } from './srs-api-client.js';
+import type { DataProtection } from '../crypto/data-protection.js';
 import { escapeHtml, readForm, readJson, sendHtml, sendJson, page } from './http-helpers.js';
 
 export interface PartnerProfile {
@@ -123,8 +124,11 @@ export function createSimulators(options: {
   publicUrl: string;
   secrets: Map<string, string>;
   testMode: boolean;
+  /** The simulators keep personal data in the service's database, so they seal it like the service. */
+  dataProtection: DataProtection;
 }): Simulators {
   const { prisma, publicUrl } = options;
+  const initialDataOf = (identification: SimulatedIdentification) => options.dataProtection.open<InitialIdentityData>(identification.initialDataSealed);
   const apis = new Map<string, SrsApiClient>();
   const apiFor = (profile: PartnerProfile): SrsApiClient => {
     let api = apis.get(profile.issuer);
@@ -179,7 +183,7 @@ export function createSimulators(options: {
   }
 
   function evidenceFrom(identification: SimulatedIdentification, form: Record<string, string>): EvidenceFields | string {
-    const initial = identification.initialData as InitialIdentityData;
+    const initial = initialDataOf(identification);
     const fields = {
       givenNames: form.givenNames?.trim() || initial.givenNames || '',
       surname: form.surname?.trim() || initial.surname || '',
@@ -199,7 +203,7 @@ export function createSimulators(options: {
     if (!body?.refId || !(await tokenFits(profile, token, body.refId))) return sendJson(response, 401, { error: 'invalid order token' });
     const id = `${profile.slug.toUpperCase().replace(/[^A-Z]/g, '').slice(0, 4)}-${randomBytes(6).toString('hex').toUpperCase()}`;
     await prisma.simulatedIdentification.create({
-      data: { id, issuer: profile.issuer, refId: body.refId, orderToken: token!, language: body.language ?? null, initialData: (body.initialData ?? {}) as Prisma.InputJsonObject },
+      data: { id, issuer: profile.issuer, refId: body.refId, orderToken: token!, language: body.language ?? null, initialDataSealed: options.dataProtection.seal(body.initialData ?? {}) },
     });
     const url = new URL(`${publicUrl}/ipsp/${profile.slug}/ident/${id}`);
     url.searchParams.set('token', token!);
@@ -222,7 +226,7 @@ export function createSimulators(options: {
     const body = (await readJson(request)) as { outcome?: SimulatedOutcome; reason?: string };
     if (!body?.outcome || !SIMULATED_OUTCOMES.includes(body.outcome)) return sendJson(response, 400, { error: 'unknown outcome' });
     // The order's initial data where it has some, sample values for the rest.
-    const initial = identification.initialData as InitialIdentityData;
+    const initial = initialDataOf(identification);
     const fields = { ...initial, nationality: initial.nationality || initial.country || undefined };
     await conclude(profile, identification, body.outcome, body.reason, {
       givenNames: fields.givenNames || 'Erika',
@@ -271,7 +275,7 @@ export function createSimulators(options: {
   }
 
   function identificationPage(profile: PartnerProfile, identification: SimulatedIdentification, token: string, notice?: string, entered: Record<string, string> = {}): string {
-    const initial = identification.initialData as InitialIdentityData;
+    const initial = initialDataOf(identification);
     const outcomes = profile.anyOutcome
       ? SIMULATED_OUTCOMES.map((outcome) => ({ outcome, label: outcome.replace('_', ' ').toLowerCase(), reason: undefined as string | undefined }))
       : PERSON_OUTCOMES;

@@ -1,6 +1,7 @@
 import { builder } from './builder.js';
 import { SignatureCapabilityType } from './methods.js';
 import { visibleOrders } from '../services/orders.js';
+import './terms.js';
 import type { EvidenceSubject } from '../domain/evidence.js';
 import type { SignatureCapability } from '../domain/catalogue.js';
 
@@ -33,7 +34,10 @@ export const EvidenceType = builder.prismaNode('Evidence', {
   runScopesOnType: true,
   fields: (t) => ({
     refId: t.id({ description: 'The order’s reference id.', select: { order: { select: { refId: true } } }, resolve: (evidence) => evidence.order.refId }),
-    mobileNumber: t.exposeString('mobileNumber', { description: 'The identified person’s mobile number, E.164.' }),
+    mobileNumber: t.string({
+      description: 'The identified person’s mobile number, E.164.',
+      resolve: (evidence, _args, context) => context.services.dataProtection.open<string>(evidence.mobileNumberSealed),
+    }),
     issuer: t.exposeString('issuer', { description: 'The partner that identified the person.' }),
     methodName: t.exposeString('methodName', { description: 'The method used.' }),
     capabilities: t.field({
@@ -48,12 +52,32 @@ export const EvidenceType = builder.prismaNode('Evidence', {
       description: 'ACTIVE, EXPIRED (past validUntil) or REVOKED.',
       resolve: (evidence) => (evidence.status === 'ACTIVE' && evidence.validUntil.getTime() <= Date.now() ? 'EXPIRED' : evidence.status),
     }),
+    terms: t.relation('terms', { onNull: 'error', description: 'The T&C acceptance that goes with this evidence.' }),
+    jws: t.exposeString('jws', { description: 'The evidence as a compact JWS signed by the service; keys at /.well-known/jwks.json.' }),
     subject: t.field({
       type: IdentitySubjectType,
       nullable: true,
       description: 'Personal data: only for the service provider that placed the order.',
       select: { order: { select: { clientId: true } } },
-      resolve: (evidence, _args, context) => (evidence.order.clientId === context.viewer.clientId ? (evidence.subject as unknown as EvidenceSubject) : null),
+      resolve: (evidence, _args, context) =>
+        evidence.order.clientId === context.viewer.clientId
+          ? context.services.dataProtection.open<{ subject: EvidenceSubject }>(evidence.personalDataSealed).subject
+          : null,
     }),
   }),
 });
+
+builder.queryField('evidence', (t) =>
+  t.prismaField({
+    type: EvidenceType,
+    nullable: true,
+    description: 'One evidence by its global id, if it belongs to one of your orders (an IPSP: of its issuer).',
+    authScopes: { readOrders: true },
+    args: { id: t.arg.id({ required: true, description: 'The evidence’s global id.' }) },
+    resolve: (query, _root, { id }, context) => {
+      const decoded = Buffer.from(String(id), 'base64').toString('utf8');
+      const rawId = decoded.startsWith('Evidence:') ? decoded.slice('Evidence:'.length) : '';
+      return context.prisma.evidence.findFirst({ ...query, where: { id: rawId, order: visibleOrders(context.viewer) } });
+    },
+  }),
+);

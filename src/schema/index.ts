@@ -8,5 +8,7 @@ import './evidence.js';
 import './ipsp.js';
 import './subscriptions.js';
 import './simulation.js';
+import './terms.js';
+import './verification.js';
 
 export const schema = builder.toSchema();

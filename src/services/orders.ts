@@ -11,6 +11,10 @@ import { IMPORTABLE_STATUSES, isTerminal, REPORTABLE_STATUSES } from '../domain/
 import { evidenceValidUntil, validateEvidenceImport, type EvidenceImportInput } from '../domain/evidence.js';
 import { failed, ok, userError, type Result } from '../domain/user-errors.js';
 import { asDefinition } from './methods.js';
+import { randomUUID } from 'node:crypto';
+import type { DataProtection } from '../crypto/data-protection.js';
+import { personalDataDigest, type EvidenceSigner } from '../crypto/evidence-signing.js';
+import { openTerms } from './terms.js';
 import { transitionOrder, writeOrderEvents } from './order-transitions.js';
 
 export interface OrderServiceDeps {
@@ -19,6 +23,10 @@ export interface OrderServiceDeps {
   bus: EventBus;
   connectors: ConnectorRegistry;
   orderTokens: OrderTokens;
+  dataProtection: DataProtection;
+  evidenceSigner: EvidenceSigner;
+  /** Wakes the SMS outbox after a T&C SMS was queued. */
+  onSmsQueued: () => void;
 }
 
 export interface PlaceOrderInput {
@@ -100,7 +108,7 @@ export async function placeOrder(deps: OrderServiceDeps, viewer: Viewer, input: 
           externalId,
           language: data.language ?? null,
           disabledSmsAlerts,
-          initialData: data as Prisma.InputJsonObject,
+          initialDataSealed: deps.dataProtection.seal(data),
           idempotencyKey,
           requestHash,
           targetUrlExpiresAt,
@@ -224,31 +232,51 @@ export async function importEvidence(
   const { value, errors } = validateEvidenceImport(input);
   if (!value) return failed(...errors);
   const method = asDefinition(order.method);
-  let evidenceId = '';
+  const evidenceId = randomUUID();
+  const validUntil = evidenceValidUntil(value.identifiedAt, method.evidenceValidityMonths, value.document.validUntil);
+  const personalData = { mobileNumber: value.mobileNumber, subject: value.subject, document: value.document };
+  const jws = await deps.evidenceSigner.sign({
+    sub: evidenceId,
+    ref: order.refId,
+    method: method.name,
+    issuer: order.issuer,
+    capabilities: method.capabilities,
+    identified_at: value.identifiedAt.toISOString(),
+    valid_until: validUntil.toISOString(),
+    personal_data_digest: personalDataDigest(personalData),
+  });
   const result = await transitionOrder(deps.prisma, deps.bus, {
     orderId: order.id,
     to: 'TERMINATED',
     actor: viewer.clientId,
     data: { lastActivityAt: new Date() },
-    alongside: async (tx) => {
-      const evidence = await tx.evidence.create({
+    alongside: async (tx, terminated) => {
+      await tx.evidence.create({
         data: {
+          id: evidenceId,
           orderId: order.id,
-          mobileNumber: value.mobileNumber,
-          subject: value.subject as unknown as Prisma.InputJsonObject,
-          document: value.document as unknown as Prisma.InputJsonObject,
+          mobileNumberHash: deps.dataProtection.lookupHash(value.mobileNumber),
+          mobileNumberSealed: deps.dataProtection.seal(value.mobileNumber),
+          personalDataSealed: deps.dataProtection.seal({ subject: value.subject, document: value.document }),
           issuer: order.issuer,
           methodName: method.name,
           capabilities: method.capabilities as unknown as Prisma.InputJsonArray,
           identifiedAt: value.identifiedAt,
-          validUntil: evidenceValidUntil(value.identifiedAt, method.evidenceValidityMonths, value.document.validUntil),
-          termsInApp: input.termsAcceptedInApp ?? method.termsInApp,
+          validUntil,
+          jws,
         },
       });
-      evidenceId = evidence.id;
-      return { events: [{ type: 'EVIDENCE_IMPORTED', status: 'TERMINATED', previousStatus: 'TERMINATED', actor: viewer.clientId }] };
+      const termsEvents = await openTerms(tx, { ...deps.config, dataProtection: deps.dataProtection }, {
+        evidenceId,
+        order: terminated,
+        mobileNumber: value.mobileNumber,
+        acceptedInApp: input.termsAcceptedInApp ?? method.termsInApp,
+        actor: viewer.clientId,
+      });
+      return { events: [{ type: 'EVIDENCE_IMPORTED', status: 'TERMINATED', previousStatus: 'TERMINATED', actor: viewer.clientId }, ...termsEvents] };
     },
   });
+  if (result.ok) deps.onSmsQueued();
   if (!result.ok) return result;
   if (order.orderToken) await deps.orderTokens.revoke(order.orderToken);
   return ok({ order: result.value, evidenceId });

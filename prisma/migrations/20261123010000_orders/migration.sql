@@ -7,6 +7,18 @@ CREATE TYPE "OrderEventType" AS ENUM ('STATUS_CHANGED', 'EVIDENCE_IMPORTED', 'TE
 -- CreateEnum
 CREATE TYPE "EvidenceStatus" AS ENUM ('ACTIVE', 'EXPIRED', 'REVOKED');
 
+-- CreateEnum
+CREATE TYPE "TermsStatus" AS ENUM ('NOT_REQUIRED', 'PENDING', 'ACCEPTED', 'DECLINED', 'EXPIRED');
+
+-- CreateEnum
+CREATE TYPE "TermsChannel" AS ENUM ('SMS_LINK', 'IN_APP', 'SERVICE_PROVIDER');
+
+-- CreateEnum
+CREATE TYPE "SmsStatus" AS ENUM ('PENDING', 'SENT', 'FAILED');
+
+-- CreateEnum
+CREATE TYPE "VerificationOperation" AS ENUM ('LOOKUP', 'VERIFY');
+
 -- CreateTable
 CREATE TABLE "Order" (
     "id" TEXT NOT NULL,
@@ -23,7 +35,7 @@ CREATE TABLE "Order" (
     "externalId" TEXT,
     "language" TEXT,
     "disabledSmsAlerts" BOOLEAN NOT NULL DEFAULT false,
-    "initialData" JSONB NOT NULL,
+    "initialDataSealed" TEXT NOT NULL,
     "idempotencyKey" TEXT,
     "requestHash" TEXT,
     "startedAt" TIMESTAMP(3),
@@ -53,19 +65,69 @@ CREATE TABLE "OrderEvent" (
 CREATE TABLE "Evidence" (
     "id" TEXT NOT NULL,
     "orderId" TEXT NOT NULL,
-    "mobileNumber" TEXT NOT NULL,
-    "subject" JSONB NOT NULL,
-    "document" JSONB NOT NULL,
+    "mobileNumberHash" TEXT NOT NULL,
+    "mobileNumberSealed" TEXT NOT NULL,
+    "personalDataSealed" TEXT NOT NULL,
     "issuer" TEXT NOT NULL,
     "methodName" TEXT NOT NULL,
     "capabilities" JSONB NOT NULL,
     "identifiedAt" TIMESTAMP(3) NOT NULL,
     "validUntil" TIMESTAMP(3) NOT NULL,
     "status" "EvidenceStatus" NOT NULL DEFAULT 'ACTIVE',
-    "termsInApp" BOOLEAN NOT NULL DEFAULT false,
+    "revokedAt" TIMESTAMP(3),
+    "revocationReason" TEXT,
+    "jws" TEXT NOT NULL,
     "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
 
     CONSTRAINT "Evidence_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "TermsAcceptance" (
+    "id" TEXT NOT NULL,
+    "evidenceId" TEXT NOT NULL,
+    "status" "TermsStatus" NOT NULL,
+    "channel" "TermsChannel" NOT NULL,
+    "termsVersion" TEXT NOT NULL,
+    "smsSentAt" TIMESTAMP(3),
+    "decidedAt" TIMESTAMP(3),
+    "linkTokenHash" TEXT,
+    "linkExpiresAt" TIMESTAMP(3),
+    "clientFingerprint" TEXT,
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updatedAt" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "TermsAcceptance_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "SmsMessage" (
+    "id" TEXT NOT NULL,
+    "recipientSealed" TEXT NOT NULL,
+    "textSealed" TEXT NOT NULL,
+    "termsId" TEXT,
+    "status" "SmsStatus" NOT NULL DEFAULT 'PENDING',
+    "attempts" INTEGER NOT NULL DEFAULT 0,
+    "nextAttemptAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "lastError" TEXT,
+    "sentAt" TIMESTAMP(3),
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "SmsMessage_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "VerificationAudit" (
+    "id" TEXT NOT NULL,
+    "clientId" TEXT NOT NULL,
+    "operation" "VerificationOperation" NOT NULL,
+    "mobileNumberHash" TEXT NOT NULL,
+    "reason" TEXT NOT NULL,
+    "valid" BOOLEAN NOT NULL,
+    "evidenceId" TEXT,
+    "at" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "VerificationAudit_pkey" PRIMARY KEY ("id")
 );
 
 -- CreateTable
@@ -75,7 +137,7 @@ CREATE TABLE "SimulatedIdentification" (
     "refId" TEXT NOT NULL,
     "orderToken" TEXT NOT NULL,
     "language" TEXT,
-    "initialData" JSONB NOT NULL,
+    "initialDataSealed" TEXT NOT NULL,
     "uses" INTEGER NOT NULL DEFAULT 0,
     "startedAt" TIMESTAMP(3),
     "closed" BOOLEAN NOT NULL DEFAULT false,
@@ -110,7 +172,22 @@ CREATE INDEX "OrderEvent_orderId_sequence_idx" ON "OrderEvent"("orderId", "seque
 CREATE UNIQUE INDEX "Evidence_orderId_key" ON "Evidence"("orderId");
 
 -- CreateIndex
-CREATE INDEX "Evidence_mobileNumber_idx" ON "Evidence"("mobileNumber");
+CREATE INDEX "Evidence_mobileNumberHash_idx" ON "Evidence"("mobileNumberHash");
+
+-- CreateIndex
+CREATE INDEX "Evidence_createdAt_idx" ON "Evidence"("createdAt");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "TermsAcceptance_evidenceId_key" ON "TermsAcceptance"("evidenceId");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "TermsAcceptance_linkTokenHash_key" ON "TermsAcceptance"("linkTokenHash");
+
+-- CreateIndex
+CREATE INDEX "SmsMessage_status_nextAttemptAt_idx" ON "SmsMessage"("status", "nextAttemptAt");
+
+-- CreateIndex
+CREATE INDEX "VerificationAudit_clientId_at_idx" ON "VerificationAudit"("clientId", "at");
 
 -- CreateIndex
 CREATE UNIQUE INDEX "SimulatedIdentification_refId_key" ON "SimulatedIdentification"("refId");
@@ -123,4 +200,10 @@ ALTER TABLE "OrderEvent" ADD CONSTRAINT "OrderEvent_orderId_fkey" FOREIGN KEY ("
 
 -- AddForeignKey
 ALTER TABLE "Evidence" ADD CONSTRAINT "Evidence_orderId_fkey" FOREIGN KEY ("orderId") REFERENCES "Order"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
+
+-- AddForeignKey
+ALTER TABLE "TermsAcceptance" ADD CONSTRAINT "TermsAcceptance_evidenceId_fkey" FOREIGN KEY ("evidenceId") REFERENCES "Evidence"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
+
+-- AddForeignKey
+ALTER TABLE "SmsMessage" ADD CONSTRAINT "SmsMessage_termsId_fkey" FOREIGN KEY ("termsId") REFERENCES "TermsAcceptance"("id") ON DELETE SET NULL ON UPDATE CASCADE;
 

@@ -1,0 +1,44 @@
+import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
+import type { Viewer } from '../context.js';
+import { parseCalendarDate } from '../domain/initial-data.js';
+import { failed, ok, userError, type Result } from '../domain/user-errors.js';
+
+export interface BillingLine {
+  month: string;
+  methodName: string;
+  issuer: string;
+  externalId: string | null;
+  successfulIdentifications: number;
+}
+
+/**
+ * Successful identifications (orders that reached TERMINATED) per month of their evidence
+ * import, method, issuer and external id, between two dates inclusive. A service provider sees
+ * its own orders, an operator all; created or failed orders are never counted.
+ */
+export async function billingReport(prisma: PrismaClient, viewer: Viewer, from: string, to: string): Promise<Result<BillingLine[]>> {
+  const start = parseCalendarDate(from);
+  const end = parseCalendarDate(to);
+  if (!start) return failed(userError('INVALID_INPUT', 'from must be a date YYYY-MM-DD.', ['from']));
+  if (!end) return failed(userError('INVALID_INPUT', 'to must be a date YYYY-MM-DD.', ['to']));
+  if (end < start) return failed(userError('INVALID_INPUT', 'to must not be before from.', ['to']));
+  const endExclusive = new Date(end.getTime() + 24 * 60 * 60 * 1000);
+  const where: Prisma.EvidenceWhereInput = {
+    createdAt: { gte: start, lt: endExclusive },
+    order: { status: 'TERMINATED', ...(viewer.role === 'ADMIN' ? {} : { clientId: viewer.clientId }) },
+  };
+  const rows = await prisma.evidence.findMany({ where, select: { createdAt: true, methodName: true, issuer: true, order: { select: { externalId: true } } } });
+  const lines = new Map<string, BillingLine>();
+  for (const row of rows) {
+    const month = row.createdAt.toISOString().slice(0, 7);
+    const key = JSON.stringify([month, row.methodName, row.issuer, row.order.externalId]);
+    const line = lines.get(key) ?? { month, methodName: row.methodName, issuer: row.issuer, externalId: row.order.externalId, successfulIdentifications: 0 };
+    line.successfulIdentifications++;
+    lines.set(key, line);
+  }
+  return ok(
+    [...lines.values()].sort(
+      (a, b) => a.month.localeCompare(b.month) || a.issuer.localeCompare(b.issuer) || a.methodName.localeCompare(b.methodName) || (a.externalId ?? '').localeCompare(b.externalId ?? ''),
+    ),
+  );
+}
