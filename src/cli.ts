@@ -5,6 +5,9 @@ import { applyMigrations } from './db/migrate.js';
 import { PrismaClient } from './generated/prisma/client.js';
 import { createClient, disableClient, InvalidClientInputError, listClients } from './auth/clients.js';
 import { ALL_SCOPES, CLIENT_ROLES } from './auth/scopes.js';
+import { rotateServiceKey } from './auth/service-keys.js';
+import { EVIDENCE_KEY_PURPOSE } from './crypto/evidence-signing.js';
+import { revokeEvidence } from './services/evidence-admin.js';
 
 const USAGE = `Usage: npm run cli -- <command>
 
@@ -16,6 +19,10 @@ Commands:
   clients list [--json]
   clients disable CLIENT_ID
       Disables the client and revokes its tokens.
+  evidence revoke EVIDENCE_ID --reason TEXT
+      Revokes an evidence (raw or GraphQL id): verify and lookup answer REVOKED from then on.
+  keys rotate-evidence
+      Signs new evidence with a new key; the old keys stay published at /.well-known/jwks.json.
 
 Works on the embedded data folder (DATA_DIR) while the server is stopped, or on DATABASE_URL at any time.`;
 
@@ -32,6 +39,7 @@ async function run(argv: string[]): Promise<void> {
       issuer: { type: 'string' },
       scope: { type: 'string', multiple: true },
       json: { type: 'boolean', default: false },
+      reason: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -40,9 +48,9 @@ async function run(argv: string[]): Promise<void> {
     console.log(USAGE);
     return;
   }
-  if (group !== 'clients' || !['create', 'list', 'disable'].includes(command ?? '')) {
-    throw new UsageError(`Unknown command: ${positionals.join(' ')}`);
-  }
+  const known: Record<string, string[]> = { clients: ['create', 'list', 'disable'], evidence: ['revoke'], keys: ['rotate-evidence'] };
+  if (!known[group]?.includes(command ?? '')) throw new UsageError(`Unknown command: ${positionals.join(' ')}`);
+  if (group === 'evidence' && (rest.length !== 1 || !values.reason?.trim())) throw new UsageError('evidence revoke needs one EVIDENCE_ID and --reason.');
   if (command === 'create' && (!values.name || !values.role)) throw new UsageError('clients create needs --name and --role.');
   if (command === 'disable' && rest.length !== 1) throw new UsageError('clients disable needs exactly one CLIENT_ID.');
 
@@ -51,7 +59,14 @@ async function run(argv: string[]): Promise<void> {
   const prisma = new PrismaClient({ adapter: database.adapter });
   try {
     await applyMigrations(database);
-    if (command === 'create') {
+    if (group === 'evidence') {
+      const revoked = await revokeEvidence(prisma, rest[0], values.reason!.trim());
+      if (revoked === 'not-found') throw new UsageError(`No evidence with id ${rest[0]}.`);
+      if (revoked === 'already-revoked') console.log(`Evidence ${rest[0]} was already revoked.`);
+      else console.log(`Revoked evidence ${revoked.id}: ${revoked.revocationReason}`);
+    } else if (group === 'keys') {
+      console.log(`Evidence is now signed with key ${await rotateServiceKey(prisma, EVIDENCE_KEY_PURPOSE)}; earlier keys stay published.`);
+    } else if (command === 'create') {
       const scopes = values.scope?.flatMap((scope) => scope.split(/[\s,]+/)).filter(Boolean);
       const { client, clientSecret } = await createClient(prisma, { name: values.name!, role: values.role!, issuer: values.issuer, scopes });
       if (values.json) {

@@ -1,6 +1,7 @@
 import { builder } from './builder.js';
 import { SignatureCapabilityType } from './methods.js';
 import { visibleOrders } from '../services/orders.js';
+import { evidenceIdFrom } from '../services/evidence-admin.js';
 import './terms.js';
 import type { EvidenceSubject } from '../domain/evidence.js';
 import type { SignatureCapability } from '../domain/catalogue.js';
@@ -74,10 +75,7 @@ builder.queryField('evidence', (t) =>
     description: 'One evidence by its global id, if it belongs to one of your orders (an IPSP: of its issuer).',
     authScopes: { readOrders: true },
     args: { id: t.arg.id({ required: true, description: 'The evidence’s global id.' }) },
-    resolve: (query, _root, { id }, context) => {
-      const decoded = Buffer.from(String(id), 'base64').toString('utf8');
-      const rawId = decoded.startsWith('Evidence:') ? decoded.slice('Evidence:'.length) : '';
-      return context.prisma.evidence.findFirst({ ...query, where: { id: rawId, order: visibleOrders(context.viewer) } });
-    },
+    resolve: (query, _root, { id }, context) =>
+      context.prisma.evidence.findFirst({ ...query, where: { id: evidenceIdFrom(String(id)), order: visibleOrders(context.viewer) } }),
   }),
 );

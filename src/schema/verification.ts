@@ -1,4 +1,5 @@
 import { GraphQLError } from 'graphql';
+import { encodeGlobalID } from '@pothos/plugin-relay';
 import { builder } from './builder.js';
 import { JurisdictionEnum, LevelOfAssuranceEnum, SignatureCapabilityType } from './methods.js';
 import { VERIFICATION_REASONS, type Verification } from '../domain/verification.js';
@@ -27,7 +28,7 @@ const VerificationResultType = builder.objectRef<Verification>('VerificationResu
     evidenceId: t.id({
       nullable: true,
       description: 'The global id of the evidence the answer rests on (the newest valid one, else the newest).',
-      resolve: (result) => (result.evidence ? Buffer.from(`Evidence:${result.evidence.id}`).toString('base64') : null),
+      resolve: (result) => (result.evidence ? encodeGlobalID('Evidence', result.evidence.id) : null),
     }),
     capabilities: t.field({
       type: [SignatureCapabilityType],
