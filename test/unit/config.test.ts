@@ -11,7 +11,17 @@ function configError(env: Record<string, string | undefined>): ConfigError {
   throw new Error(`loadConfig accepted ${JSON.stringify(env)}`);
 }
 
+const KEY_A = Buffer.alloc(32, 1);
+const KEY_B = Buffer.alloc(32, 2);
+const SERVER_KEYS = { DATA_ENCRYPTION_KEYS: `k1:${KEY_A.toString('base64')}`, DATA_HASH_KEY: KEY_B.toString('base64') };
+
 describe('loadConfig', () => {
+  it('needs the data keys with DATABASE_URL and checks their form', () => {
+    expect(configError({ DATABASE_URL: 'postgres://root@127.0.0.1/test' }).message).toContain('DATA_ENCRYPTION_KEYS');
+    const bad = configError({ DATA_ENCRYPTION_KEYS: 'k1:short', DATA_HASH_KEY: 'c2hvcnQ=' });
+    expect(bad.problems.map((problem) => problem.split(':')[0]).sort()).toEqual(['DATA_ENCRYPTION_KEYS', 'DATA_HASH_KEY']);
+  });
+
   it('has defaults for an empty environment', () => {
     const config = loadConfig({});
     expect(config).toStrictEqual({
@@ -25,6 +35,10 @@ describe('loadConfig', () => {
       internalUrl: 'http://127.0.0.1:4000',
       subscriptionTokenCheckSeconds: 10,
       timeoutSweepSeconds: 30,
+      dataKeys: undefined,
+      termsVersion: '2026-11',
+      termsLinkTtlHours: 72,
+      smsOutboxSweepSeconds: 5,
     });
   });
 
@@ -51,6 +65,11 @@ describe('loadConfig', () => {
         INTERNAL_URL: 'http://10.0.0.5:8080/',
         SUBSCRIPTION_TOKEN_CHECK_SECONDS: '2.5',
         TIMEOUT_SWEEP_SECONDS: '5',
+        DATA_ENCRYPTION_KEYS: `k2:${KEY_B.toString('base64')},k1:${KEY_A.toString('base64')}`,
+        DATA_HASH_KEY: KEY_A.toString('base64'),
+        TERMS_VERSION: 'v7',
+        TERMS_LINK_TTL_HOURS: '24',
+        SMS_OUTBOX_SWEEP_SECONDS: '1',
       }),
     ).toStrictEqual({
       port: 8080,
@@ -63,11 +82,21 @@ describe('loadConfig', () => {
       internalUrl: 'http://10.0.0.5:8080',
       subscriptionTokenCheckSeconds: 2.5,
       timeoutSweepSeconds: 5,
+      dataKeys: {
+        encryptionKeys: [
+          { id: 'k2', key: KEY_B },
+          { id: 'k1', key: KEY_A },
+        ],
+        hashKey: KEY_A,
+      },
+      termsVersion: 'v7',
+      termsLinkTtlHours: 24,
+      smsOutboxSweepSeconds: 1,
     });
   });
 
   it('accepts postgres:// as well as postgresql://', () => {
-    expect(loadConfig({ DATABASE_URL: 'postgres://root@127.0.0.1:5432/test' }).databaseUrl).toBe('postgres://root@127.0.0.1:5432/test');
+    expect(loadConfig({ DATABASE_URL: 'postgres://root@127.0.0.1:5432/test', ...SERVER_KEYS }).databaseUrl).toBe('postgres://root@127.0.0.1:5432/test');
   });
 
   it('reads SRS_TEST_MODE 1 and true as on, 0 and false as off', () => {
