@@ -305,7 +305,7 @@ export function createSimulators(options: {
   }
 
   async function showIdentification(profile: PartnerProfile, id: string, url: URL, response: http.ServerResponse): Promise<void> {
-    if (profile.inPerson && !url.searchParams.has('agent')) {
+    if (profile.inPerson) {
       const identification = await admit(profile, id, url.searchParams.get('token') ?? undefined, response, false);
       if (!identification) return;
       return sendHtml(
@@ -347,7 +347,7 @@ export function createSimulators(options: {
     sendHtml(response, 200, page(profile.title, `<p data-testid="result" data-outcome="${outcome}">${messages[outcome]}</p>`));
   }
 
-  async function agentDesk(profile: PartnerProfile, request: http.IncomingMessage, url: URL, response: http.ServerResponse): Promise<void> {
+  async function agentDesk(profile: PartnerProfile, url: URL, response: http.ServerResponse): Promise<void> {
     const code = (url.searchParams.get('code') ?? '').trim().toUpperCase();
     const lookup = page(
       `${profile.title}: agent desk`,
@@ -358,7 +358,6 @@ export function createSimulators(options: {
     if (!identification || identification.issuer !== profile.issuer || identification.closed) {
       return sendHtml(response, 404, lookup.replace('</main>', '<p class="notice" role="alert">No open registration has this code.</p></main>'));
     }
-    void request;
     sendHtml(response, 200, identificationPage(profile, identification, identification.orderToken));
   }
 
@@ -375,7 +374,7 @@ export function createSimulators(options: {
         else if (apiAction === 'simulate' && request.method === 'POST' && profile.anyOutcome) await simulate(profile, apiId, request, response);
         else if (identId && request.method === 'GET') await showIdentification(profile, identId, url, response);
         else if (identId && request.method === 'POST') await submitIdentification(profile, identId, request, response);
-        else if (route === 'agent' && request.method === 'GET' && profile.inPerson) await agentDesk(profile, request, url, response);
+        else if (route === 'agent' && request.method === 'GET' && profile.inPerson) await agentDesk(profile, url, response);
         else sendJson(response, 405, { error: 'method not allowed' });
       } catch (error) {
         console.error(`Simulator ${profile.issuer} failed on ${request.method} ${url.pathname}:`, error);
