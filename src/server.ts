@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { GraphQLError } from 'graphql';
 import { createYoga } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
@@ -145,12 +146,20 @@ export async function startService(config: Config): Promise<RunningService> {
         const document = parse(payload.query);
         const errors = validate(envelopedSchema, document);
         if (errors.length) return errors;
+        let contextValue: unknown;
+        try {
+          contextValue = await contextFactory();
+        } catch (error) {
+          // A token revoked or expired since connecting: an UNAUTHENTICATED error, not a 4500 close.
+          if (error instanceof GraphQLError) return [new GraphQLError(error.message, { extensions: { code: error.extensions.code } })];
+          throw error;
+        }
         return {
           schema: envelopedSchema,
           operationName: payload.operationName,
           document,
           variableValues: payload.variables,
-          contextValue: await contextFactory(),
+          contextValue,
           rootValue: { execute, subscribe },
         };
       },
