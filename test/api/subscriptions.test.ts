@@ -1,0 +1,673 @@
+// Subscriptions: orderStatusChanged and orderEvents over graphql-ws and SSE. Current state first,
+// replay after a sequence without gap or duplicate at the seam, filters, isolation between
+// clients, scopes, revocation and expiry ending a stream, and release of server-side resources.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { graphql } from '../generated/index.js';
+import { methodGlobalId, startTestService, type TestClient, type TestService } from '../kit.js';
+import { connectWs, subscribeSse, type Collected, type WsConnection } from '../ws-kit.js';
+import { writeOrderEvents } from '../../src/services/order-transitions.js';
+
+// Counts the listeners of each service's event bus, to see that ended subscriptions let go.
+const buses = vi.hoisted(() => [] as Array<{ listeners: () => number }>);
+vi.mock('../../src/events/bus.js', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../../src/events/bus.js')>();
+  return {
+    ...original,
+    createInProcessEventBus: () => {
+      const bus = original.createInProcessEventBus();
+      let listeners = 0;
+      buses.push({ listeners: () => listeners });
+      return {
+        ...bus,
+        subscribe(listener: Parameters<typeof bus.subscribe>[0]) {
+          const off = bus.subscribe(listener);
+          listeners++;
+          let done = false;
+          return () => {
+            if (!done) listeners--;
+            done = true;
+            off();
+          };
+        },
+      };
+    },
+  };
+});
+
+const PlaceOrder = graphql(`
+  mutation SubsPlaceOrder($input: PlaceOrderInput!) {
+    placeOrder(input: $input) {
+      order { refId status }
+      userErrors { code message }
+    }
+  }
+`);
+
+const Simulate = graphql(`
+  mutation SubsSimulate($input: SimulateIdentificationInput!) {
+    simulateIdentification(input: $input) {
+      order { status }
+      userErrors { code message }
+    }
+  }
+`);
+
+const OrderEvents = graphql(`
+  query SubsOrderEvents($refId: ID!) {
+    order(refId: $refId) {
+      status
+      events { sequence type status previousStatus }
+    }
+  }
+`);
+
+const Viewer = graphql(`
+  query SubsViewer {
+    viewer { clientId }
+  }
+`);
+
+const STATUS_CHANGED = `subscription StatusChanged($refId: ID!) {
+  orderStatusChanged(refId: $refId) { refId sequence type status previousStatus }
+}`;
+const ORDER_EVENTS = `subscription Events($filter: OrderEventFilter) {
+  orderEvents(filter: $filter) { refId sequence type status previousStatus }
+}`;
+
+interface EventView {
+  refId: string;
+  sequence: string;
+  type: string;
+  status: string;
+  previousStatus: string | null;
+}
+type StatusChanged = { orderStatusChanged: EventView };
+type OrderEventsData = { orderEvents: EventView };
+
+/** What SUCCESS does to an INITIALIZED TEST order, as (type, status, previousStatus). */
+const SUCCESS_EVENTS = [
+  ['STATUS_CHANGED', 'IDENTIFICATION_DONE', 'INITIALIZED'],
+  ['STATUS_CHANGED', 'DATA_READY', 'IDENTIFICATION_DONE'],
+  ['STATUS_CHANGED', 'TERMINATED', 'DATA_READY'],
+  ['EVIDENCE_IMPORTED', 'TERMINATED', 'TERMINATED'],
+];
+
+const KLARNA_DATA = { givenNames: 'Erika', surname: 'Muster', dateOfBirth: '1990-01-01', mobileNumber: '+41791234567', country: 'CH' };
+
+// Silent SMS: the T&C events (TERMS_SENT once the SMS is out) would otherwise arrive at a time
+// of their own after TERMINATED; registration.test.ts covers them.
+async function placeOrder(srs: TestService, token: string, methodId = 'test-video', initialData?: object): Promise<string> {
+  const response = await srs.graphql(PlaceOrder, {
+    variables: { input: { methodId: methodGlobalId(methodId), initialData, disabledSmsAlerts: true } },
+    token,
+  });
+  expect(response.errors).toBeUndefined();
+  expect(response.data!.placeOrder.userErrors).toEqual([]);
+  return response.data!.placeOrder.order!.refId;
+}
+
+async function simulate(srs: TestService, token: string, refId: string, outcome: 'SUCCESS' | 'ABORTED' = 'SUCCESS'): Promise<string> {
+  const response = await srs.graphql(Simulate, { variables: { input: { refId, outcome } }, token });
+  expect(response.errors).toBeUndefined();
+  expect(response.data!.simulateIdentification.userErrors).toEqual([]);
+  return response.data!.simulateIdentification.order!.status;
+}
+
+/** The stored events of one order, oldest first, with its refId, as a subscription shows them. */
+async function storedEvents(srs: TestService, token: string, refId: string): Promise<EventView[]> {
+  const response = await srs.graphql(OrderEvents, { variables: { refId }, token });
+  expect(response.errors).toBeUndefined();
+  return response.data!.order!.events.map((event) => ({ refId, ...event }));
+}
+
+async function storedEventsOf(srs: TestService, token: string, refIds: string[]): Promise<EventView[]> {
+  const all = (await Promise.all(refIds.map((refId) => storedEvents(srs, token, refId)))).flat();
+  return all.sort((a, b) => (BigInt(a.sequence) < BigInt(b.sequence) ? -1 : 1));
+}
+
+function lastSequence(events: EventView[]): bigint {
+  return events.reduce((max, event) => (BigInt(event.sequence) > max ? BigInt(event.sequence) : max), 0n);
+}
+
+const after = (events: EventView[], point: bigint) => events.filter((event) => BigInt(event.sequence) > point);
+const sequences = (events: EventView[]) => events.map((event) => event.sequence);
+
+function expectStrictlyIncreasing(events: EventView[]) {
+  for (let i = 1; i < events.length; i++) expect(BigInt(events[i].sequence)).toBeGreaterThan(BigInt(events[i - 1].sequence));
+}
+
+/** Waits for n items, then a moment longer, so a late extra item (a duplicate) would show. */
+async function settle<Data>(subscription: Collected<Data>, n: number, timeoutMs = 15_000): Promise<Data[]> {
+  await subscription.waitFor(n, timeoutMs);
+  await sleep(400);
+  return subscription.items;
+}
+
+async function revoke(srs: TestService, client: TestClient, token: string): Promise<number> {
+  const response = await fetch(`${srs.url}/oidc/token/revocation`, {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: new URLSearchParams({ token }),
+  });
+  await response.body?.cancel();
+  return response.status;
+}
+
+// Everything a test opens is closed after it, even when it fails.
+const open: Array<{ dispose(): unknown }> = [];
+function ws(srs: TestService, auth: string | Record<string, unknown> | null, options?: { lazy?: boolean }): WsConnection {
+  const connection = connectWs(srs, auth, options);
+  open.push(connection);
+  return connection;
+}
+function sse<Data>(srs: TestService, token: string | null, query: string, variables?: Record<string, unknown>) {
+  const subscription = subscribeSse<Data>(srs, token, query, variables);
+  open.push(subscription);
+  return subscription;
+}
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((item) => item.dispose()));
+});
+
+describe('subscriptions', () => {
+  let srs: TestService;
+  let bus: { listeners: () => number };
+
+  beforeAll(async () => {
+    const before = buses.length;
+    srs = await startTestService();
+    bus = buses[before];
+  });
+  afterAll(() => srs?.stop());
+
+  describe('orderStatusChanged over graphql-ws', () => {
+    it('sends the current state first, then every event in sequence order', async () => {
+      const token = await srs.token(await srs.createClient('SERVICE_PROVIDER'));
+      const refId = await placeOrder(srs, token);
+      const [created, initialized] = await storedEvents(srs, token, refId);
+      expect(initialized.status).toBe('INITIALIZED');
+
+      const subscription = ws(srs, token).subscribe<StatusChanged>(STATUS_CHANGED, { refId });
+      const [first] = await subscription.waitFor(1);
+      expect(first.orderStatusChanged).toEqual({ ...initialized, refId });
+      expect(BigInt(first.orderStatusChanged.sequence)).toBeGreaterThan(BigInt(created.sequence));
+
+      expect(await simulate(srs, token, refId)).toBe('TERMINATED');
+      const items = await settle(subscription, 5);
+      const events = items.map((item) => item.orderStatusChanged);
+      expect(events).toHaveLength(5);
+      expect(events.slice(1).map((event) => [event.type, event.status, event.previousStatus])).toEqual(SUCCESS_EVENTS);
+      for (const event of events) expect(event.refId).toBe(refId);
+      expectStrictlyIncreasing(events);
+      // Exactly what is stored, from the current state on.
+      expect(events).toEqual((await storedEvents(srs, token, refId)).slice(1));
+      expect(subscription.errors).toEqual([]);
+    });
+
+    it('starts with the latest event of an order that is already further along', async () => {
+      const token = await srs.token(await srs.createClient('SERVICE_PROVIDER'));
+      const refId = await placeOrder(srs, token);
+      await simulate(srs, token, refId, 'ABORTED');
+      const stored = await storedEvents(srs, token, refId);
+      expect(stored.at(-1)!.status).toBe('ABORTED');
+
+      const subscription = ws(srs, token).subscribe<StatusChanged>(STATUS_CHANGED, { refId });
+      const [first] = await subscription.waitFor(1);
+      expect(first.orderStatusChanged).toEqual(stored.at(-1));
+      await simulate(srs, token, refId, 'SUCCESS');
+      const events = (await settle(subscription, 5)).map((item) => item.orderStatusChanged);
+      expect(events.map((event) => event.status)).toEqual(['ABORTED', 'IDENTIFICATION_DONE', 'DATA_READY', 'TERMINATED', 'TERMINATED']);
+      expect(events[1].previousStatus).toBe('ABORTED');
+      expect(events).toEqual((await storedEvents(srs, token, refId)).slice(-5));
+    });
+  });
+
+  describe('orderEvents with afterSequence', () => {
+    it('replays the stored events after the point, then goes live, with no gap and no duplicate', async () => {
+      const token = await srs.token(await srs.createClient('SERVICE_PROVIDER'));
+      const refIds = [await placeOrder(srs, token), await placeOrder(srs, token), await placeOrder(srs, token)];
+      const point = BigInt((await storedEvents(srs, token, refIds[0]))[0].sequence) - 1n;
+
+      const subscription = ws(srs, token).subscribe<OrderEventsData>(ORDER_EVENTS, { filter: { afterSequence: String(point) } });
+      // Drive orders at once, while the replay may still be running.
+      await simulate(srs, token, refIds[0], 'ABORTED');
+      refIds.push(await placeOrder(srs, token));
+      await simulate(srs, token, refIds[1]);
+      await simulate(srs, token, refIds[0]);
+
+      const expected = after(await storedEventsOf(srs, token, refIds), point);
+      expect(expected.length).toBe(4 * 2 + 1 + 4 + 4);
+      const received = (await settle(subscription, expected.length)).map((item) => item.orderEvents);
+      expectStrictlyIncreasing(received);
+      expect(sequences(received)).toEqual(sequences(expected));
+      expect(received).toEqual(expected);
+      expect(subscription.errors).toEqual([]);
+    });
+
+    it('resumes after the last event seen without losing or repeating one', async () => {
+      const token = await srs.token(await srs.createClient('SERVICE_PROVIDER'));
+      const refIds = [await placeOrder(srs, token), await placeOrder(srs, token)];
+      const point = lastSequence(await storedEventsOf(srs, token, refIds));
+      const connection = ws(srs, token);
+      const first = connection.subscribe<OrderEventsData>(ORDER_EVENTS, { filter: { afterSequence: String(point) } });
+      await simulate(srs, token, refIds[0]);
+      const seen = (await first.waitFor(2)).map((item) => item.orderEvents);
+      first.dispose();
+      await first.waitForEnd();
+      // Resume from the last one seen, while more happens.
+      const resumeAt = seen.at(-1)!.sequence;
+      const second = connection.subscribe<OrderEventsData>(ORDER_EVENTS, { filter: { afterSequence: resumeAt } });
+      await simulate(srs, token, refIds[1]);
+
+      const expected = after(await storedEventsOf(srs, token, refIds), BigInt(resumeAt));
+      const received = (await settle(second, expected.length)).map((item) => item.orderEvents);
+      expect(received).toEqual(expected);
+      expect(sequences([...first.items.map((item) => item.orderEvents).filter((event) => BigInt(event.sequence) <= BigInt(resumeAt)), ...received])).toEqual(
+        sequences(after(await storedEventsOf(srs, token, refIds), point)),
+      );
+    });
+
+    it('keeps order, no gap and no duplicate under concurrent writes and a replay longer than a page', async () => {
+      const token = await srs.token(await srs.createClient('SERVICE_PROVIDER'));
+      const refIds: string[] = [];
+      for (let batch = 0; batch < 2; batch++) refIds.push(...(await Promise.all(Array.from({ length: 8 }, () => placeOrder(srs, token)))));
+      // More stored events than one replay page (200) before subscribing: a long history written
+      // straight to the database, as placing a hundred orders through the API takes too long.
+      const prisma = srs.service.prisma;
+      const long = await prisma.order.findUniqueOrThrow({ where: { refId: refIds[0] } });
+      await prisma.$transaction((tx) =>
+        writeOrderEvents(tx, long, Array.from({ length: 210 }, () => ({ type: 'TERMS_SENT' as const, status: 'INITIALIZED' as const, previousStatus: 'INITIALIZED' as const, actor: 'test' }))),
+      );
+      const stored = await storedEventsOf(srs, token, refIds);
+      expect(stored.length).toBeGreaterThan(200);
+      const point = BigInt(stored[0].sequence) - 1n;
+
+      const connection = ws(srs, token);
+      const replaying = connection.subscribe<OrderEventsData>(ORDER_EVENTS, { filter: { afterSequence: String(point) } });
+      const live = connection.subscribe<OrderEventsData>(ORDER_EVENTS, { filter: { afterSequence: String(lastSequence(stored)) } });
+      // Several simulations and new orders at the same time, during the replay.
+      const placed = await Promise.all([
+        ...refIds.slice(0, 8).map((refId) => simulate(srs, token, refId)),
+        placeOrder(srs, token),
+        placeOrder(srs, token),
+        ...refIds.slice(8, 12).map((refId) => simulate(srs, token, refId, 'ABORTED')),
+      ]);
+      refIds.push(placed[8], placed[9]);
+      await Promise.all(refIds.slice(8, 12).map((refId) => simulate(srs, token, refId)));
+
+      const all = await storedEventsOf(srs, token, refIds);
+      const expected = after(all, point);
+      expect(expected.length).toBe(stored.length + 12 * 4 + 2 * 2 + 4);
+      const received = (await settle(replaying, expected.length, 30_000)).map((item) => item.orderEvents);
+      expectStrictlyIncreasing(received);
+      expect(new Set(sequences(received)).size).toBe(received.length);
+      expect(sequences(received)).toEqual(sequences(expected));
+      const liveExpected = after(all, lastSequence(stored));
+      const liveReceived = (await settle(live, liveExpected.length)).map((item) => item.orderEvents);
+      expect(liveReceived).toEqual(liveExpected);
+      // A replay with nothing happening meanwhile: no notice wakes it between pages.
+      const quiet = connection.subscribe<OrderEventsData>(ORDER_EVENTS, { filter: { afterSequence: String(point) } });
+      expect(sequences((await settle(quiet, expected.length)).map((item) => item.orderEvents))).toEqual(sequences(expected));
+      expect([...replaying.errors, ...live.errors, ...quiet.errors]).toEqual([]);
+    });
+
+    it('refuses an afterSequence that is not a sequence', async () => {
+      const token = await srs.token(await srs.createClient('SERVICE_PROVIDER'));
+      const subscription = ws(srs, token).subscribe<OrderEventsData>(ORDER_EVENTS, { filter: { afterSequence: 'yesterday' } });
+      await subscription.waitForEnd();
+      expect(subscription.items).toEqual([]);
+      expect(subscription.errors.map((error) => error.extensions?.code)).toEqual(['BAD_USER_INPUT']);
+    });
+  });
+
+  describe('orderEvents without afterSequence and with filters', () => {
+    it('delivers only events committed after subscribing', async () => {
+      const token = await srs.token(await srs.createClient('SERVICE_PROVIDER'));
+      const earlier = await placeOrder(srs, token);
+      const earlierEvents = await storedEvents(srs, token, earlier);
+      const subscription = ws(srs, token).subscribe<OrderEventsData>(ORDER_EVENTS);
+      // The stream is live once it delivers something: place probe orders until one shows up.
+      const probes: string[] = [];
+      for (let attempt = 0; attempt < 20 && subscription.items.length === 0; attempt++) {
+        probes.push(await placeOrder(srs, token));
+        await sleep(250);
+      }
+      await subscription.waitFor(1);
+      await simulate(srs, token, earlier);
+
+      const live = after(await storedEvents(srs, token, earlier), lastSequence(earlierEvents));
+      expect(live.map((event) => event.status)).toEqual(['IDENTIFICATION_DONE', 'DATA_READY', 'TERMINATED', 'TERMINATED']);
+      const firstSeen = BigInt(subscription.items[0].orderEvents.sequence);
+      const expected = after(await storedEventsOf(srs, token, [earlier, ...probes]), firstSeen - 1n);
+      const received = (await settle(subscription, expected.length)).map((item) => item.orderEvents);
+      expect(received).toEqual(expected);
+      // Nothing from before the subscription: not the earlier order's first events.
+      for (const event of earlierEvents) expect(sequences(received)).not.toContain(event.sequence);
+      expect(received.filter((event) => event.refId === earlier)).toEqual(live);
+    });
+
+    it('filters by refIds, types and statuses', async () => {
+      const token = await srs.token(await srs.createClient('SERVICE_PROVIDER'));
+      const [y, z] = [await placeOrder(srs, token), await placeOrder(srs, token)];
+      const point = String(lastSequence(await storedEventsOf(srs, token, [y, z])));
+      const connection = ws(srs, token);
+      const filters = {
+        byRef: { refIds: [y] },
+        byType: { types: ['EVIDENCE_IMPORTED'] },
+        byStatus: { statuses: ['DATA_READY', 'ABORTED'] },
+        combined: { refIds: [z], types: ['STATUS_CHANGED'], statuses: ['TERMINATED'] },
+        unknownRef: { refIds: ['SRS-NOSUCHOR-DER00000'] },
+      };
+      const subscriptions = Object.fromEntries(
+        Object.entries(filters).map(([name, filter]) => [name, connection.subscribe<OrderEventsData>(ORDER_EVENTS, { filter: { ...filter, afterSequence: point } })]),
+      );
+      await simulate(srs, token, y, 'ABORTED');
+      await simulate(srs, token, z);
+      await simulate(srs, token, y);
+
+      const all = after(await storedEventsOf(srs, token, [y, z]), BigInt(point));
+      const expected = {
+        byRef: all.filter((event) => event.refId === y),
+        byType: all.filter((event) => event.type === 'EVIDENCE_IMPORTED'),
+        byStatus: all.filter((event) => event.status === 'DATA_READY' || event.status === 'ABORTED'),
+        combined: all.filter((event) => event.refId === z && event.type === 'STATUS_CHANGED' && event.status === 'TERMINATED'),
+        unknownRef: [],
+      };
+      expect(expected.byRef).toHaveLength(5);
+      expect(expected.byType).toHaveLength(2);
+      expect(expected.byStatus).toHaveLength(3);
+      expect(expected.combined).toHaveLength(1);
+      for (const [name, events] of Object.entries(expected)) {
+        const received = (await settle(subscriptions[name], events.length)).map((item) => item.orderEvents);
+        expect({ name, received }).toEqual({ name, received: events });
+        expect(subscriptions[name].errors).toEqual([]);
+      }
+    });
+
+    it('filters live events too (no afterSequence)', async () => {
+      const token = await srs.token(await srs.createClient('SERVICE_PROVIDER'));
+      const [y, z] = [await placeOrder(srs, token), await placeOrder(srs, token)];
+      const connection = ws(srs, token);
+      const evidence = connection.subscribe<OrderEventsData>(ORDER_EVENTS, { filter: { types: ['EVIDENCE_IMPORTED'] } });
+      const ofZ = connection.subscribe<StatusChanged>(STATUS_CHANGED, { refId: z });
+      // orderStatusChanged answers at once: the connection and the server are serving it.
+      await ofZ.waitFor(1);
+      // The evidence stream started independently; make sure it is live with a probe of its own kind.
+      for (let attempt = 0; attempt < 20 && evidence.items.length === 0; attempt++) {
+        const probe = await placeOrder(srs, token);
+        await simulate(srs, token, probe);
+        await sleep(250);
+      }
+      await evidence.waitFor(1);
+      const before = evidence.items.length;
+      await simulate(srs, token, y);
+      await simulate(srs, token, z);
+      const items = await settle(evidence, before + 2);
+      expect(items.slice(before).map((item) => [item.orderEvents.refId, item.orderEvents.type])).toEqual([
+        [y, 'EVIDENCE_IMPORTED'],
+        [z, 'EVIDENCE_IMPORTED'],
+      ]);
+      expect(items).toHaveLength(before + 2);
+      const zEvents = (await settle(ofZ, 5)).map((item) => item.orderStatusChanged);
+      expect(zEvents.every((event) => event.refId === z)).toBe(true);
+      expect(zEvents).toHaveLength(5);
+    });
+  });
+
+  describe('isolation', () => {
+    it('shows each subscriber only the orders it may read', async () => {
+      const spA = await srs.createClient('SERVICE_PROVIDER');
+      const spB = await srs.createClient('SERVICE_PROVIDER');
+      const [tokenA, tokenB] = [await srs.token(spA), await srs.token(spB)];
+      const tokenTest = await srs.token(await srs.createClient('IPSP', { issuer: 'TEST' }));
+      const tokenKlarna = await srs.token(await srs.createClient('IPSP', { issuer: 'KLARNA' }));
+      const a1 = await placeOrder(srs, tokenA);
+      const point = lastSequence(await storedEvents(srs, tokenA, a1));
+      const filter = { afterSequence: String(point) };
+
+      const ofB = ws(srs, tokenB).subscribe<OrderEventsData>(ORDER_EVENTS, { filter });
+      const ofTest = ws(srs, tokenTest).subscribe<OrderEventsData>(ORDER_EVENTS, { filter });
+      const ofKlarna = ws(srs, tokenKlarna).subscribe<OrderEventsData>(ORDER_EVENTS, { filter });
+
+      const a2 = await placeOrder(srs, tokenA);
+      await simulate(srs, tokenA, a1);
+      const b1 = await placeOrder(srs, tokenB);
+      await simulate(srs, tokenB, b1);
+      const k1 = await placeOrder(srs, tokenB, 'klarna-bank', KLARNA_DATA);
+
+      const eventsA = after(await storedEventsOf(srs, tokenA, [a1, a2]), point);
+      const eventsB = await storedEventsOf(srs, tokenB, [b1, k1]);
+      const byOrder = (refIds: string[]) => [...eventsA, ...eventsB].filter((event) => refIds.includes(event.refId)).sort((x, y) => (BigInt(x.sequence) < BigInt(y.sequence) ? -1 : 1));
+
+      const expectations: Array<[string, Collected<OrderEventsData>, EventView[]]> = [
+        ['SP B', ofB, byOrder([b1, k1])],
+        ['IPSP TEST', ofTest, byOrder([a1, a2, b1])],
+        ['IPSP KLARNA', ofKlarna, byOrder([k1])],
+      ];
+      for (const [name, subscription, events] of expectations) {
+        expect(events.length).toBeGreaterThan(0);
+        const received = (await settle(subscription, events.length)).map((item) => item.orderEvents);
+        expect({ name, received }).toEqual({ name, received: events });
+        expect(subscription.errors).toEqual([]);
+      }
+      expect(ofB.items.map((item) => item.orderEvents.refId)).not.toContain(a1);
+      expect(ofKlarna.items.map((item) => item.orderEvents.refId).filter((refId) => refId !== k1)).toEqual([]);
+    });
+
+    it('answers orderStatusChanged on another client’s order with NOT_FOUND', async () => {
+      const tokenA = await srs.token(await srs.createClient('SERVICE_PROVIDER'));
+      const tokenB = await srs.token(await srs.createClient('SERVICE_PROVIDER'));
+      const tokenTest = await srs.token(await srs.createClient('IPSP', { issuer: 'TEST' }));
+      const tokenKlarna = await srs.token(await srs.createClient('IPSP', { issuer: 'KLARNA' }));
+      const refId = await placeOrder(srs, tokenA);
+
+      for (const token of [tokenB, tokenKlarna]) {
+        const subscription = ws(srs, token).subscribe<StatusChanged>(STATUS_CHANGED, { refId });
+        await subscription.waitForEnd();
+        expect(subscription.items).toEqual([]);
+        expect(subscription.errors.map((error) => error.extensions?.code)).toEqual(['NOT_FOUND']);
+      }
+      const unknown = ws(srs, tokenA).subscribe<StatusChanged>(STATUS_CHANGED, { refId: 'SRS-NOSUCHOR-DER00000' });
+      await unknown.waitForEnd();
+      expect(unknown.errors.map((error) => error.extensions?.code)).toEqual(['NOT_FOUND']);
+
+      // The issuer's partner may follow it.
+      const ofTest = ws(srs, tokenTest).subscribe<StatusChanged>(STATUS_CHANGED, { refId });
+      const [first] = await ofTest.waitFor(1);
+      expect(first.orderStatusChanged).toMatchObject({ refId, status: 'INITIALIZED' });
+    });
+  });
+
+  describe('authentication and scopes', () => {
+    it('refuses a connection without a token or with a forged one', async () => {
+      const token = await srs.token(await srs.createClient('SERVICE_PROVIDER'));
+      const refId = await placeOrder(srs, token);
+      for (const auth of [null, {}, 'forged-token', { Authorization: 'Basic Zm9vOmJhcg==' }]) {
+        const connection = ws(srs, auth);
+        const subscription = connection.subscribe<StatusChanged>(STATUS_CHANGED, { refId });
+        await subscription.waitForEnd();
+        expect({ auth, endedBy: subscription.endedBy, close: subscription.closeEvent?.code }).toEqual({ auth, endedBy: 'closed', close: 4403 });
+        expect(connection.closes.map((close) => close.code)).toEqual([4403]);
+        expect(connection.acknowledged()).toBe(false);
+        expect(subscription.items).toEqual([]);
+      }
+    });
+
+    it('answers FORBIDDEN to a token without orders:read, and sends nothing', async () => {
+      const sp = await srs.createClient('SERVICE_PROVIDER');
+      const token = await srs.token(sp);
+      const verifyOnly = await srs.token(sp, 'verify');
+      const refId = await placeOrder(srs, token);
+      const connection = ws(srs, verifyOnly);
+      const events = connection.subscribe<OrderEventsData>(ORDER_EVENTS, { filter: { afterSequence: '0' } });
+      const changes = connection.subscribe<StatusChanged>(STATUS_CHANGED, { refId });
+      const overSse = sse<StatusChanged>(srs, verifyOnly, STATUS_CHANGED, { refId });
+      await simulate(srs, token, refId);
+      for (const subscription of [events, changes, overSse]) {
+        await subscription.waitForEnd();
+        expect(subscription.errors.map((error) => error.extensions?.code)).toEqual(['FORBIDDEN']);
+        expect(subscription.items).toEqual([]);
+      }
+    });
+
+    it('answers UNAUTHENTICATED over SSE without a token', async () => {
+      const token = await srs.token(await srs.createClient('SERVICE_PROVIDER'));
+      const refId = await placeOrder(srs, token);
+      const subscription = sse<StatusChanged>(srs, null, STATUS_CHANGED, { refId });
+      await subscription.waitForEnd();
+      expect(subscription.errors.map((error) => error.extensions?.code)).toEqual(['UNAUTHENTICATED']);
+      expect(subscription.items).toEqual([]);
+    });
+  });
+
+  describe('over SSE', () => {
+    it('sends the current status first, then the next ones', async () => {
+      const token = await srs.token(await srs.createClient('SERVICE_PROVIDER'));
+      const refId = await placeOrder(srs, token);
+      const subscription = sse<{ orderStatusChanged: { status: string } }>(srs, token, 'subscription($r: ID!){ orderStatusChanged(refId: $r){ status } }', { r: refId });
+      expect(await subscription.status).toBe(200);
+      const [first] = await subscription.waitFor(1);
+      expect(first).toEqual({ orderStatusChanged: { status: 'INITIALIZED' } });
+      await simulate(srs, token, refId);
+      const items = await settle(subscription, 5);
+      expect(items.map((item) => item.orderStatusChanged.status)).toEqual(['INITIALIZED', 'IDENTIFICATION_DONE', 'DATA_READY', 'TERMINATED', 'TERMINATED']);
+      expect(subscription.errors).toEqual([]);
+      expect(subscription.ended).toBe(false);
+      subscription.abort();
+      await subscription.waitForEnd();
+    });
+
+    it('replays orderEvents after a sequence', async () => {
+      const token = await srs.token(await srs.createClient('SERVICE_PROVIDER'));
+      const refId = await placeOrder(srs, token);
+      const stored = await storedEvents(srs, token, refId);
+      const subscription = sse<OrderEventsData>(srs, token, ORDER_EVENTS, { filter: { afterSequence: String(BigInt(stored[0].sequence) - 1n) } });
+      await simulate(srs, token, refId);
+      const expected = await storedEvents(srs, token, refId);
+      const received = (await settle(subscription, expected.length)).map((item) => item.orderEvents);
+      expect(received).toEqual(expected);
+    });
+  });
+
+  describe('unsubscribing', () => {
+    it('releases the server side: many subscribe/unsubscribe cycles leave no listener and no hang', async () => {
+      const token = await srs.token(await srs.createClient('SERVICE_PROVIDER'));
+      const refId = await placeOrder(srs, token);
+      await expect.poll(() => bus.listeners(), { timeout: 5_000 }).toBe(0);
+
+      // Disposing a subscription on a connection that stays open.
+      const connection = ws(srs, token);
+      for (let cycle = 0; cycle < 20; cycle++) {
+        const subscription = connection.subscribe<StatusChanged>(STATUS_CHANGED, { refId });
+        await subscription.waitFor(1);
+        const stream = connection.subscribe<OrderEventsData>(ORDER_EVENTS, { filter: { afterSequence: String(BigInt((await subscription.waitFor(1))[0].orderStatusChanged.sequence) - 1n) } });
+        await stream.waitFor(1);
+        expect(bus.listeners()).toBe(2);
+        subscription.dispose();
+        stream.dispose();
+        await expect.poll(() => bus.listeners(), { timeout: 5_000 }).toBe(0);
+      }
+      // Closing whole connections.
+      for (let cycle = 0; cycle < 20; cycle++) {
+        const other = connectWs(srs, token);
+        const subscription = other.subscribe<StatusChanged>(STATUS_CHANGED, { refId });
+        await subscription.waitFor(1);
+        await other.dispose();
+      }
+      await expect.poll(() => bus.listeners(), { timeout: 5_000 }).toBe(0);
+      // Aborting SSE requests.
+      for (let cycle = 0; cycle < 10; cycle++) {
+        const subscription = subscribeSse<StatusChanged>(srs, token, STATUS_CHANGED, { refId });
+        await subscription.waitFor(1);
+        subscription.abort();
+      }
+      await expect.poll(() => bus.listeners(), { timeout: 5_000 }).toBe(0);
+
+      // Still answering, and a new subscription works.
+      const viewer = await Promise.race([srs.graphql(Viewer, { token }), sleep(5_000).then(() => 'timeout' as const)]);
+      expect(viewer).not.toBe('timeout');
+      const fresh = connection.subscribe<StatusChanged>(STATUS_CHANGED, { refId });
+      await fresh.waitFor(1);
+      await simulate(srs, token, refId);
+      expect((await settle(fresh, 5)).map((item) => item.orderStatusChanged.status)).toEqual(['INITIALIZED', 'IDENTIFICATION_DONE', 'DATA_READY', 'TERMINATED', 'TERMINATED']);
+    });
+  });
+});
+
+describe('revocation ends subscriptions', () => {
+  let srs: TestService;
+  beforeAll(async () => {
+    srs = await startTestService({ env: { SUBSCRIPTION_TOKEN_CHECK_SECONDS: '0.3' } });
+  });
+  afterAll(() => srs?.stop());
+
+  it('ends graphql-ws and SSE subscriptions of a revoked token with UNAUTHENTICATED, and only those', async () => {
+    const sp = await srs.createClient('SERVICE_PROVIDER');
+    const [revoked, kept] = [await srs.token(sp), await srs.token(sp)];
+    const refId = await placeOrder(srs, kept);
+
+    const connection = ws(srs, revoked);
+    const changes = connection.subscribe<StatusChanged>(STATUS_CHANGED, { refId });
+    const events = connection.subscribe<OrderEventsData>(ORDER_EVENTS);
+    const overSse = sse<StatusChanged>(srs, revoked, STATUS_CHANGED, { refId });
+    const control = ws(srs, kept).subscribe<StatusChanged>(STATUS_CHANGED, { refId });
+    const idle = ws(srs, revoked, { lazy: false });
+    await Promise.all([changes.waitFor(1), overSse.waitFor(1), control.waitFor(1)]);
+    expect(idle.acknowledged()).toBe(true);
+    await sleep(700);
+    expect([changes.ended, events.ended, overSse.ended]).toEqual([false, false, false]);
+
+    expect(await revoke(srs, sp, revoked)).toBe(200);
+    for (const subscription of [changes, events, overSse]) {
+      await subscription.waitForEnd(3_000);
+      expect(subscription.errors.map((error) => error.extensions?.code)).toEqual(['UNAUTHENTICATED']);
+    }
+    // Observed: graphql-ws sends an `error` message, SSE a `next` with the error, then `complete`.
+    expect(changes.endedBy).toBe('error');
+    expect(events.endedBy).toBe('error');
+
+    await simulate(srs, kept, refId);
+    await settle(control, 5);
+    expect(control.ended).toBe(false);
+    expect(changes.items).toHaveLength(1);
+    expect(overSse.items).toHaveLength(1);
+    expect(events.items).toEqual([]);
+
+    // And the revoked token cannot subscribe again: not on a connection opened before the
+    // revocation (an UNAUTHENTICATED error for that operation), not on a new one (4403).
+    const onIdle = idle.subscribe<StatusChanged>(STATUS_CHANGED, { refId });
+    await onIdle.waitForEnd();
+    expect(onIdle.endedBy).toBe('error');
+    expect(onIdle.errors).toEqual([expect.objectContaining({ extensions: { code: 'UNAUTHENTICATED' } })]);
+    expect(onIdle.items).toEqual([]);
+    const again = ws(srs, revoked).subscribe<StatusChanged>(STATUS_CHANGED, { refId });
+    await again.waitForEnd();
+    expect(again.closeEvent?.code).toBe(4403);
+  });
+});
+
+describe('expiry ends subscriptions', () => {
+  let srs: TestService;
+  beforeAll(async () => {
+    srs = await startTestService({ env: { ACCESS_TOKEN_TTL_SECONDS: '2' } });
+  });
+  afterAll(() => srs?.stop());
+
+  it('ends graphql-ws and SSE subscriptions when the token expires', async () => {
+    const token = await srs.token(await srs.createClient('SERVICE_PROVIDER'));
+    const refId = await placeOrder(srs, token);
+    const connection = ws(srs, token);
+    const changes = connection.subscribe<StatusChanged>(STATUS_CHANGED, { refId });
+    const events = connection.subscribe<OrderEventsData>(ORDER_EVENTS, { filter: { afterSequence: '0' } });
+    const overSse = sse<StatusChanged>(srs, token, STATUS_CHANGED, { refId });
+    await Promise.all([changes.waitFor(1), events.waitFor(2), overSse.waitFor(1)]);
+    for (const subscription of [changes, events, overSse]) {
+      await subscription.waitForEnd(5_000);
+      expect(subscription.errors.map((error) => error.extensions?.code)).toEqual(['UNAUTHENTICATED']);
+    }
+  });
+});
