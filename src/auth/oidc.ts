@@ -54,7 +54,14 @@ export async function createOidcProvider(
           return role === 'ADMIN' || (issuer !== undefined && orderClaimsOf((token as { extra?: unknown }).extra)?.srs_issuer === issuer);
         },
       },
-      revocation: { enabled: true },
+      revocation: {
+        enabled: true,
+        // A client revokes its own tokens only (order tokens are revoked by the service itself).
+        allowedPolicy: async (_ctx: KoaContextWithOIDC, client, token) => {
+          if (token.clientId !== client.clientId) throw new errors.InvalidRequest('client is not authorized to revoke the presented token');
+          return true;
+        },
+      },
     },
     // Order tokens carry their order in `extra` (set before saving, see order-tokens.ts);
     // oidc-provider would otherwise replace it with this hook's result.

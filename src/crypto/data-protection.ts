@@ -32,7 +32,8 @@ export function createDataProtection(keys: DataKeys): DataProtection {
       const [version, keyId, iv, ciphertext, tag] = sealed.split('.');
       const key = byId.get(keyId);
       if (version !== 'v1' || !key || !iv || !tag) throw new Error(`Cannot open data sealed with key "${keyId}": unknown key or format`);
-      const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
+      // A fixed tag length: otherwise a tag cut down to 4 bytes would be accepted.
+      const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'), { authTagLength: 16 });
       decipher.setAAD(Buffer.from(keyId));
       decipher.setAuthTag(Buffer.from(tag, 'base64url'));
       const plaintext = Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]);
@@ -53,6 +54,8 @@ export function parseEncryptionKeys(value: string): { keys?: DataKeys['encryptio
     if (!id || !/^[\w-]{1,32}$/.test(id) || key.length !== 32) {
       return { problem: 'must be key-id:base64-of-32-random-bytes, comma separated, the current key first (e.g. k1:$(openssl rand -base64 32))' };
     }
+    // Two keys under one id: data sealed with the first could not be opened (open() finds the last).
+    if (keys.some((known) => known.id === id)) return { problem: `names the key id "${id}" twice; every key needs its own id` };
     keys.push({ id, key });
   }
   return keys.length ? { keys } : { problem: 'names no key' };
