@@ -8,6 +8,9 @@ import { getDatamodel } from '../generated/pothos-types.js';
 import type { GraphQLContext } from '../context.js';
 import type { ClientRole, Scope } from '../auth/scopes.js';
 
+/** The types with global ids (Relay nodes). */
+const NODE_TYPES = new Set(['IdentificationMethod', 'Order', 'OrderEvent', 'Evidence', 'TermsAcceptance']);
+
 export const builder = new SchemaBuilder<{
   Context: GraphQLContext;
   PrismaTypes: PrismaTypes;
@@ -36,6 +39,15 @@ export const builder = new SchemaBuilder<{
     idFieldOptions: { description: 'A global id, unique across types; pass it to `node` to fetch the object again.' },
     nodeTypeOptions: { description: 'An object with a global id.' },
     pageInfoTypeOptions: { description: 'Where a page of a connection stands.' },
+    // A malformed id is the caller's mistake: say so with a code instead of an internal message.
+    decodeGlobalID: (globalID) => {
+      const decoded = Buffer.from(globalID, 'base64').toString('utf8');
+      const separator = decoded.indexOf(':');
+      if (separator <= 0 || !NODE_TYPES.has(decoded.slice(0, separator))) {
+        throw new GraphQLError(`"${globalID}" is not an id of this API.`, { extensions: { code: 'BAD_USER_INPUT' } });
+      }
+      return { typename: decoded.slice(0, separator), id: decoded.slice(separator + 1) };
+    },
     edgesFieldOptions: { nullable: false },
     nodeFieldOptions: { nullable: false },
     nodeQueryOptions: { description: 'Fetches any object of the API by its global id; null when it does not exist or is not yours.' },
