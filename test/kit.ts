@@ -1,5 +1,6 @@
 // The HTTP-level test kit: a real service on a free port, on a fresh embedded folder or a fresh
 // PostgreSQL database, with helpers to create clients, get tokens and send GraphQL.
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -8,9 +9,12 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { print } from 'graphql';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { expect } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { startService, type RunningService } from '../src/server.js';
 import { createClient } from '../src/auth/clients.js';
+import type { PlaceOrderInput } from './generated/graphql.js';
+import { PlaceOrderBriefMutation, ReportStatusBriefMutation } from './documents.js';
 
 export const backend = (process.env.SRS_TEST_BACKEND ?? 'pglite') as 'pglite' | 'postgres';
 
@@ -156,4 +160,63 @@ export async function startTestService(options: { testMode?: boolean; env?: Reco
       if (!stopOptions.keepData) await database?.drop();
     },
   };
+}
+
+// ---- shared GraphQL steps --------------------------------------------------------------------
+
+/** A fresh access token of a new service provider client. */
+export async function spToken(srs: TestService): Promise<string> {
+  return srs.token(await srs.createClient('SERVICE_PROVIDER'));
+}
+
+/** placeOrder that must succeed: no GraphQL error, no user error; the order's brief view. */
+export async function placeOrderBrief(srs: TestService, token: string, input: PlaceOrderInput) {
+  const response = await srs.graphql(PlaceOrderBriefMutation, { variables: { input }, token });
+  expect(response.errors).toBeUndefined();
+  expect(response.data!.placeOrder.userErrors).toEqual([]);
+  return response.data!.placeOrder.order!;
+}
+
+/** The partner (IPSP) reports a status that must be accepted and become the order's status. */
+export async function reportStatus(srs: TestService, ipspToken: string, refId: string, status: 'IDENTIFICATION_DONE' | 'DATA_READY'): Promise<void> {
+  const response = await srs.graphql(ReportStatusBriefMutation, { variables: { input: { refId, status } }, token: ipspToken });
+  expect(response.errors).toBeUndefined();
+  expect(response.data!.reportIdentificationStatus.userErrors).toEqual([]);
+  expect(response.data!.reportIdentificationStatus.order!.status).toBe(status);
+}
+
+// ---- the operator CLI ------------------------------------------------------------------------
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+export const CLI_TIMEOUT_MS = 60_000;
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `npx tsx src/cli.ts ...args` with the given env on top of this process's env, as an operator would. */
+export function runCli(args: string[], env: Record<string, string>): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      'npx',
+      ['tsx', 'src/cli.ts', ...args],
+      {
+        cwd: ROOT,
+        // DATABASE_URL is cleared unless the database env sets it, so a stray one cannot redirect the CLI.
+        env: { ...process.env, DATABASE_URL: '', ...env },
+        timeout: CLI_TIMEOUT_MS,
+        maxBuffer: 10 * 1024 * 1024,
+      },
+      (error, stdout, rawStderr) => {
+        // npx's own warnings about the machine's npm configuration are not the CLI's output.
+        const stderr = rawStderr.replace(/^npm warn .*\n?/gim, '');
+        if (!error) return resolve({ code: 0, stdout, stderr });
+        if (typeof error.code === 'number') return resolve({ code: error.code, stdout, stderr });
+        const why = error.killed ? `timed out after ${CLI_TIMEOUT_MS} ms` : error.message;
+        reject(new Error(`The CLI (${args.join(' ')}) ${why}:\n${stderr}`));
+      },
+    );
+  });
 }

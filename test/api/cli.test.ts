@@ -1,46 +1,12 @@
 // The operator CLI (src/cli.ts), run as its own process against a fresh database, as an operator
 // would run it with `npm run cli -- ...`.
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { backend, freshDatabaseEnv, startTestService, type TestClient, type TestService } from '../kit.js';
+import { backend, freshDatabaseEnv, runCli, startTestService, type TestClient, type TestService } from '../kit.js';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
-const CLI_TIMEOUT_MS = 60_000;
 const TEST_TIMEOUT_MS = 180_000;
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `npx tsx src/cli.ts ...args` with the database env on top of this process's env. */
-function runCli(args: string[], env: Record<string, string>): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      'npx',
-      ['tsx', 'src/cli.ts', ...args],
-      {
-        cwd: ROOT,
-        // DATABASE_URL is cleared unless the database env sets it, so a stray one cannot redirect the CLI.
-        env: { ...process.env, DATABASE_URL: '', ...env },
-        timeout: CLI_TIMEOUT_MS,
-        maxBuffer: 10 * 1024 * 1024,
-      },
-      (error, stdout, rawStderr) => {
-        // npx's own warnings about the machine's npm configuration are not the CLI's output.
-        const stderr = rawStderr.replace(/^npm warn .*\n?/gim, '');
-        if (!error) return resolve({ code: 0, stdout, stderr });
-        if (typeof error.code === 'number') return resolve({ code: error.code, stdout, stderr });
-        const why = error.killed ? `timed out after ${CLI_TIMEOUT_MS} ms` : error.message;
-        reject(new Error(`The CLI (${args.join(' ')}) ${why}:\n${stderr}`));
-      },
-    );
-  });
-}
 
 /** Runs `clients create ... --json` and returns the client it printed, failing on anything else. */
 async function createWithCli(env: Record<string, string>, name: string): Promise<TestClient & Record<string, unknown>> {

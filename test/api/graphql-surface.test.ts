@@ -190,6 +190,15 @@ describe('node', () => {
     expect(response.data).toEqual({ node: null });
   });
 
+  it.each([
+    ['not base64 of Type:id', 'garbage'],
+    ['of a type that has no global ids', Buffer.from('Viewer:x').toString('base64')],
+  ])('refuses an id %s with BAD_USER_INPUT', async (_label, id) => {
+    const response = await srs.graphql(NodeQuery, { variables: { id }, token: spToken });
+    expect(response.data).toEqual({ node: null });
+    expect(response.errors?.map((error) => [error.extensions?.code, error.message])).toEqual([['BAD_USER_INPUT', `"${id}" is not an id of this API.`]]);
+  });
+
   it('tells a client without methods:read nothing about a method', async () => {
     const token = await srs.token(await srs.createClient('SERVICE_PROVIDER'), 'verify');
     const id = globalId('IdentificationMethod', 'klarna-bank');

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from '../generated/index.js';
-import { startTestService, type TestService } from '../kit.js';
+import { spToken, startTestService, type TestService } from '../kit.js';
 
 const MethodsQuery = graphql(`
   query Methods($filter: IdentificationMethodFilter) {
@@ -24,7 +24,7 @@ let token: string;
 
 beforeAll(async () => {
   srs = await startTestService();
-  token = await srs.token(await srs.createClient('SERVICE_PROVIDER'));
+  token = await spToken(srs);
 });
 afterAll(() => srs?.stop());
 

@@ -15,18 +15,7 @@ graphql(`
     statusReason
     targetUrl
     events { type status previousStatus reason actor }
-    evidence {
-      id
-      refId
-      mobileNumber
-      issuer
-      methodName
-      capabilities { jurisdiction loa }
-      identifiedAt
-      validUntil
-      status
-      subject { givenNames surname dateOfBirth nationality placeOfBirth }
-    }
+    evidence { ...EvidenceCoreFields }
   }
 `);
 

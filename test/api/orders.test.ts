@@ -24,18 +24,7 @@ graphql(`
     updatedAt
     method { id issuer name }
     events { id sequence type refId status previousStatus reason actor at }
-    evidence {
-      id
-      refId
-      mobileNumber
-      issuer
-      methodName
-      capabilities { jurisdiction loa }
-      identifiedAt
-      validUntil
-      status
-      subject { givenNames surname dateOfBirth nationality placeOfBirth }
-    }
+    evidence { ...EvidenceCoreFields }
   }
 `);
 

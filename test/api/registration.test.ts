@@ -3,38 +3,26 @@
 // answer, the evidence signature against the published keys (and after a key rotation), the
 // operator's revocation, billing, isolation between clients, and no personal data in clear in
 // the database. The database is read directly only to look for personal data in clear.
-import { execFile } from 'node:child_process';
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type BrowserContext, type Page, type Response } from 'playwright-core';
+import type { Browser, BrowserContext, Page, Response } from 'playwright-core';
 import { compactVerify, createLocalJWKSet, decodeProtectedHeader, type JSONWebKeySet } from 'jose';
 import { graphql } from '../generated/index.js';
 import type { ImportEvidenceInput, InitialIdentityDataInput, LookupInput, PlaceOrderInput, SimulatedOutcome, VerifyInput } from '../generated/graphql.js';
-import { backend, freshDatabaseEnv, methodGlobalId, startTestService, type TestService } from '../kit.js';
+import { backend, freshDatabaseEnv, methodGlobalId, reportStatus, runCli, spToken, startTestService, type CliResult, type TestService } from '../kit.js';
+import { launchChromium, missingChromium } from '../browser-kit.js';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
-const CHROMIUM = '/usr/bin/chromium';
 const TERMS_VERSION = 'tc-2026-test';
-const CLI_TIMEOUT_MS = 60_000;
 const SLOW_TEST_MS = 180_000;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 graphql(`
   fragment RegEvidenceFields on Evidence {
-    id
-    refId
-    mobileNumber
-    issuer
-    methodName
-    capabilities { jurisdiction loa }
-    identifiedAt
-    validUntil
-    status
+    ...EvidenceCoreFields
     jws
-    subject { givenNames surname dateOfBirth nationality placeOfBirth }
     terms { id status channel termsVersion smsSentAt decidedAt }
   }
 `);
@@ -71,15 +59,6 @@ const SimulateMutation = graphql(`
 const OrderQuery = graphql(`
   query RegOrder($refId: ID!) {
     order(refId: $refId) { ...RegOrderFields }
-  }
-`);
-
-const ReportMutation = graphql(`
-  mutation RegReport($input: ReportIdentificationStatusInput!) {
-    reportIdentificationStatus(input: $input) {
-      order { status }
-      userErrors { code field message }
-    }
   }
 `);
 
@@ -177,10 +156,6 @@ const rawEvidenceId = (globalId: string) => Buffer.from(globalId, 'base64').toSt
 
 // ---- GraphQL helpers (all take the service, as some tests run their own) ---------------------
 
-async function spToken(srs: TestService): Promise<string> {
-  return srs.token(await srs.createClient('SERVICE_PROVIDER'));
-}
-
 async function placeOk(srs: TestService, token: string, input: Partial<PlaceOrderInput>) {
   const response = await srs.graphql(PlaceOrderMutation, { variables: { input: { methodId: methodGlobalId('test-video'), ...input } }, token });
   expect(response.errors).toBeUndefined();
@@ -222,13 +197,6 @@ async function verify(srs: TestService, token: string, input: VerifyInput) {
   const response = await srs.graphql(VerifyQuery, { variables: { input }, token });
   expect(response.errors).toBeUndefined();
   return response.data!.verify;
-}
-
-async function report(srs: TestService, ipspToken: string, refId: string, status: 'IDENTIFICATION_DONE' | 'DATA_READY') {
-  const response = await srs.graphql(ReportMutation, { variables: { input: { refId, status } }, token: ipspToken });
-  expect(response.errors).toBeUndefined();
-  expect(response.data!.reportIdentificationStatus.userErrors).toEqual([]);
-  expect(response.data!.reportIdentificationStatus.order!.status).toBe(status);
 }
 
 async function importOk(srs: TestService, ipspToken: string, input: ImportEvidenceInput) {
@@ -308,29 +276,6 @@ async function registeredAndAccepted(srs: TestService, token: string, initialDat
 
 // ---- the operator CLI and services of their own ----------------------------------------------
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `npx tsx src/cli.ts ...args` with the service's env, as an operator would. */
-function runCli(args: string[], env: Record<string, string>): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      'npx',
-      ['tsx', 'src/cli.ts', ...args],
-      { cwd: ROOT, env: { ...process.env, DATABASE_URL: '', ...env }, timeout: CLI_TIMEOUT_MS, maxBuffer: 10 * 1024 * 1024 },
-      (error, stdout, rawStderr) => {
-        const stderr = rawStderr.replace(/^npm warn .*\n?/gim, '');
-        if (!error) return resolve({ code: 0, stdout, stderr });
-        if (typeof error.code === 'number') return resolve({ code: error.code, stdout, stderr });
-        reject(new Error(`The CLI (${args.join(' ')}) ${error.killed ? `timed out after ${CLI_TIMEOUT_MS} ms` : error.message}:\n${stderr}`));
-      },
-    );
-  });
-}
-
 /** A service on a database of its own that can be stopped and started again on the same data. */
 interface OwnService {
   srs: TestService;
@@ -397,7 +342,7 @@ function importInput(refId: string, who: ReturnType<typeof person>, overrides: P
 /** A SP order of `method` that the partner client reports as identified and imports evidence for. */
 async function importedByPartner(ipspToken: string, methodId: string, who: ReturnType<typeof person>, overrides: Partial<ImportEvidenceInput> = {}) {
   const placed = await placeOk(srs, sp, { methodId: methodGlobalId(methodId), initialData: { givenNames: who.givenNames, surname: who.surname, mobileNumber: who.mobileNumber } });
-  await report(srs, ipspToken, placed.refId, 'IDENTIFICATION_DONE');
+  await reportStatus(srs, ipspToken, placed.refId, 'IDENTIFICATION_DONE');
   const evidence = await importOk(srs, ipspToken, importInput(placed.refId, who, overrides));
   return { refId: placed.refId, evidence };
 }
@@ -408,16 +353,11 @@ describe('the whole registration, T&C in a real browser', () => {
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
-  const missingBrowser = fs.existsSync(CHROMIUM)
-    ? undefined
-    : new Error(`${CHROMIUM} is missing: these browser tests need Debian's chromium. Install it with: apt-get install -y chromium`);
+  const missingBrowser = missingChromium();
 
   beforeAll(async () => {
     if (missingBrowser) return;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
@@ -874,7 +814,7 @@ describe('no personal data in clear in the database', () => {
       expect(await verify(srsOwn, token, { mobileNumber: e164, distinguishedName: { givenNames: 'Ottilie', surname: 'Quastenberg' } })).toMatchObject({ reason: 'OK' });
       const ipsp = await srsOwn.token(await srsOwn.createClient('IPSP', { issuer: 'TEST' }));
       const placed = await placeOk(srsOwn, token, { initialData: { mobileNumber: e164, surname: who.surname }, externalId: probe });
-      await report(srsOwn, ipsp, placed.refId, 'IDENTIFICATION_DONE');
+      await reportStatus(srsOwn, ipsp, placed.refId, 'IDENTIFICATION_DONE');
       await importOk(srsOwn, ipsp, {
         ...importInput(placed.refId, who),
         subject: { givenNames: who.givenNames, surname: who.surname, dateOfBirth: who.dateOfBirth!, nationality: 'CH', placeOfBirth: 'Wolkenheim' },

@@ -1,22 +1,12 @@
 // The partner simulators' pages, walked through by a person in a real browser (Debian's chromium
 // driven by playwright-core). Everything goes through the public surface: orders are placed and
 // read over GraphQL, the simulators' pages are used with the browser.
-import fs from 'node:fs';
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type BrowserContext, type Page, type Response } from 'playwright-core';
+import type { Browser, BrowserContext, Page, Response } from 'playwright-core';
 import { graphql } from '../generated/index.js';
-import { methodGlobalId, startTestService, type TestService } from '../kit.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-
-const PlaceOrder = graphql(`
-  mutation SimPlaceOrder($input: PlaceOrderInput!) {
-    placeOrder(input: $input) {
-      order { refId status ipspOrderId targetUrl }
-      userErrors { code message field }
-    }
-  }
-`);
+import { methodGlobalId, placeOrderBrief, spToken, startTestService, type TestService } from '../kit.js';
+import { launchChromium, missingChromium } from '../browser-kit.js';
+import { CancelOrderBriefMutation } from '../documents.js';
 
 const OrderQuery = graphql(`
   query SimOrder($refId: ID!) {
@@ -27,15 +17,6 @@ const OrderQuery = graphql(`
       ipspOrderId
       events { status type reason }
       evidence { issuer mobileNumber subject { givenNames surname dateOfBirth } }
-    }
-  }
-`);
-
-const CancelOrder = graphql(`
-  mutation SimCancelOrder($input: CancelOrderInput!) {
-    cancelOrder(input: $input) {
-      order { status }
-      userErrors { code message }
     }
   }
 `);
@@ -71,18 +52,13 @@ let context: BrowserContext;
 let page: Page;
 
 // Without the browser every test fails with this message (rather than the file being skipped).
-const missingBrowser = fs.existsSync(CHROMIUM)
-  ? undefined
-  : new Error(`${CHROMIUM} is missing: these browser tests need Debian's chromium. Install it with: apt-get install -y chromium`);
+const missingBrowser = missingChromium();
 
 beforeAll(async () => {
   if (missingBrowser) return;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
   srs = await startTestService();
-  token = await srs.token(await srs.createClient('SERVICE_PROVIDER'));
+  token = await spToken(srs);
 });
 afterAll(async () => {
   await browser?.close();
@@ -99,10 +75,7 @@ afterEach(async () => {
 });
 
 async function placeOrder(methodId: string, initialData: InitialData | null) {
-  const response = await srs.graphql(PlaceOrder, { variables: { input: { methodId: methodGlobalId(methodId), initialData } }, token });
-  expect(response.errors).toBeUndefined();
-  const { order, userErrors } = response.data!.placeOrder;
-  expect(userErrors).toEqual([]);
+  const order = await placeOrderBrief(srs, token, { methodId: methodGlobalId(methodId), initialData });
   expect(order!.status).toBe('INITIALIZED');
   expect(order!.targetUrl).toBeTruthy();
   return order as { refId: string; status: string; ipspOrderId: string; targetUrl: string };
@@ -378,7 +351,7 @@ describe('links that must not work', () => {
   it('after cancelOrder the target URL shows that the identification has ended', async () => {
     const order = await placeOrder('intrum-video', PARTNERS[4].initialData);
     expect(await open(order.targetUrl)).toBe(200);
-    const cancel = await srs.graphql(CancelOrder, { variables: { input: { refId: order.refId, reason: 'Customer chose another method' } }, token });
+    const cancel = await srs.graphql(CancelOrderBriefMutation, { variables: { input: { refId: order.refId, reason: 'Customer chose another method' } }, token });
     expect(cancel.errors).toBeUndefined();
     expect(cancel.data!.cancelOrder.userErrors).toEqual([]);
     expect(cancel.data!.cancelOrder.order!.status).toBe('CANCELED');
@@ -394,7 +367,7 @@ describe('links that must not work', () => {
   it('a page left open while the order is cancelled cannot conclude it any more', async () => {
     const order = await placeOrder('identity-tm-eid', PARTNERS[2].initialData);
     expect(await open(order.targetUrl)).toBe(200);
-    const cancel = await srs.graphql(CancelOrder, { variables: { input: { refId: order.refId } }, token });
+    const cancel = await srs.graphql(CancelOrderBriefMutation, { variables: { input: { refId: order.refId } }, token });
     expect(cancel.data!.cancelOrder.userErrors).toEqual([]);
     expect([403, 410]).toContain(await choose('SUCCESS'));
     expect(await page.getByTestId('result').count()).toBe(0);

@@ -4,7 +4,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { graphql } from '../generated/index.js';
-import { methodGlobalId, startTestService, type TestClient, type TestService } from '../kit.js';
+import { methodGlobalId, placeOrderBrief, spToken, startTestService, type TestClient, type TestService } from '../kit.js';
+import { SimulateBriefMutation } from '../documents.js';
 import { connectWs, subscribeSse, type Collected, type WsConnection } from '../ws-kit.js';
 import { writeOrderEvents } from '../../src/services/order-transitions.js';
 
@@ -34,24 +35,6 @@ vi.mock('../../src/events/bus.js', async (importOriginal) => {
     },
   };
 });
-
-const PlaceOrder = graphql(`
-  mutation SubsPlaceOrder($input: PlaceOrderInput!) {
-    placeOrder(input: $input) {
-      order { refId status }
-      userErrors { code message }
-    }
-  }
-`);
-
-const Simulate = graphql(`
-  mutation SubsSimulate($input: SimulateIdentificationInput!) {
-    simulateIdentification(input: $input) {
-      order { status }
-      userErrors { code message }
-    }
-  }
-`);
 
 const OrderEvents = graphql(`
   query SubsOrderEvents($refId: ID!) {
@@ -98,17 +81,11 @@ const KLARNA_DATA = { givenNames: 'Erika', surname: 'Muster', dateOfBirth: '1990
 // Silent SMS: the T&C events (TERMS_SENT once the SMS is out) would otherwise arrive at a time
 // of their own after TERMINATED; registration.test.ts covers them.
 async function placeOrder(srs: TestService, token: string, methodId = 'test-video', initialData?: object): Promise<string> {
-  const response = await srs.graphql(PlaceOrder, {
-    variables: { input: { methodId: methodGlobalId(methodId), initialData, disabledSmsAlerts: true } },
-    token,
-  });
-  expect(response.errors).toBeUndefined();
-  expect(response.data!.placeOrder.userErrors).toEqual([]);
-  return response.data!.placeOrder.order!.refId;
+  return (await placeOrderBrief(srs, token, { methodId: methodGlobalId(methodId), initialData, disabledSmsAlerts: true })).refId;
 }
 
 async function simulate(srs: TestService, token: string, refId: string, outcome: 'SUCCESS' | 'ABORTED' = 'SUCCESS'): Promise<string> {
-  const response = await srs.graphql(Simulate, { variables: { input: { refId, outcome } }, token });
+  const response = await srs.graphql(SimulateBriefMutation, { variables: { input: { refId, outcome } }, token });
   expect(response.errors).toBeUndefined();
   expect(response.data!.simulateIdentification.userErrors).toEqual([]);
   return response.data!.simulateIdentification.order!.status;
@@ -186,7 +163,7 @@ describe('subscriptions', () => {
 
   describe('orderStatusChanged over graphql-ws', () => {
     it('sends the current state first, then every event in sequence order', async () => {
-      const token = await srs.token(await srs.createClient('SERVICE_PROVIDER'));
+      const token = await spToken(srs);
       const refId = await placeOrder(srs, token);
       const [created, initialized] = await storedEvents(srs, token, refId);
       expect(initialized.status).toBe('INITIALIZED');
@@ -209,7 +186,7 @@ describe('subscriptions', () => {
     });
 
     it('starts with the latest event of an order that is already further along', async () => {
-      const token = await srs.token(await srs.createClient('SERVICE_PROVIDER'));
+      const token = await spToken(srs);
       const refId = await placeOrder(srs, token);
       await simulate(srs, token, refId, 'ABORTED');
       const stored = await storedEvents(srs, token, refId);
@@ -228,7 +205,7 @@ describe('subscriptions', () => {
 
   describe('orderEvents with afterSequence', () => {
     it('replays the stored events after the point, then goes live, with no gap and no duplicate', async () => {
-      const token = await srs.token(await srs.createClient('SERVICE_PROVIDER'));
+      const token = await spToken(srs);
       const refIds = [await placeOrder(srs, token), await placeOrder(srs, token), await placeOrder(srs, token)];
       const point = BigInt((await storedEvents(srs, token, refIds[0]))[0].sequence) - 1n;
 
@@ -249,7 +226,7 @@ describe('subscriptions', () => {
     });
 
     it('resumes after the last event seen without losing or repeating one', async () => {
-      const token = await srs.token(await srs.createClient('SERVICE_PROVIDER'));
+      const token = await spToken(srs);
       const refIds = [await placeOrder(srs, token), await placeOrder(srs, token)];
       const point = lastSequence(await storedEventsOf(srs, token, refIds));
       const connection = ws(srs, token);
@@ -272,7 +249,7 @@ describe('subscriptions', () => {
     });
 
     it('keeps order, no gap and no duplicate under concurrent writes and a replay longer than a page', async () => {
-      const token = await srs.token(await srs.createClient('SERVICE_PROVIDER'));
+      const token = await spToken(srs);
       const refIds: string[] = [];
       for (let batch = 0; batch < 2; batch++) refIds.push(...(await Promise.all(Array.from({ length: 8 }, () => placeOrder(srs, token)))));
       // More stored events than one replay page (200) before subscribing: a long history written
@@ -316,7 +293,7 @@ describe('subscriptions', () => {
     });
 
     it('refuses an afterSequence that is not a sequence', async () => {
-      const token = await srs.token(await srs.createClient('SERVICE_PROVIDER'));
+      const token = await spToken(srs);
       const subscription = ws(srs, token).subscribe<OrderEventsData>(ORDER_EVENTS, { filter: { afterSequence: 'yesterday' } });
       await subscription.waitForEnd();
       expect(subscription.items).toEqual([]);
@@ -326,7 +303,7 @@ describe('subscriptions', () => {
 
   describe('orderEvents without afterSequence and with filters', () => {
     it('delivers only events committed after subscribing', async () => {
-      const token = await srs.token(await srs.createClient('SERVICE_PROVIDER'));
+      const token = await spToken(srs);
       const earlier = await placeOrder(srs, token);
       const earlierEvents = await storedEvents(srs, token, earlier);
       const subscription = ws(srs, token).subscribe<OrderEventsData>(ORDER_EVENTS);
@@ -351,7 +328,7 @@ describe('subscriptions', () => {
     });
 
     it('filters by refIds, types and statuses', async () => {
-      const token = await srs.token(await srs.createClient('SERVICE_PROVIDER'));
+      const token = await spToken(srs);
       const [y, z] = [await placeOrder(srs, token), await placeOrder(srs, token)];
       const point = String(lastSequence(await storedEventsOf(srs, token, [y, z])));
       const connection = ws(srs, token);
@@ -389,7 +366,7 @@ describe('subscriptions', () => {
     });
 
     it('filters live events too (no afterSequence)', async () => {
-      const token = await srs.token(await srs.createClient('SERVICE_PROVIDER'));
+      const token = await spToken(srs);
       const [y, z] = [await placeOrder(srs, token), await placeOrder(srs, token)];
       const connection = ws(srs, token);
       const evidence = connection.subscribe<OrderEventsData>(ORDER_EVENTS, { filter: { types: ['EVIDENCE_IMPORTED'] } });
@@ -459,8 +436,8 @@ describe('subscriptions', () => {
     });
 
     it('answers orderStatusChanged on another client’s order with NOT_FOUND', async () => {
-      const tokenA = await srs.token(await srs.createClient('SERVICE_PROVIDER'));
-      const tokenB = await srs.token(await srs.createClient('SERVICE_PROVIDER'));
+      const tokenA = await spToken(srs);
+      const tokenB = await spToken(srs);
       const tokenTest = await srs.token(await srs.createClient('IPSP', { issuer: 'TEST' }));
       const tokenKlarna = await srs.token(await srs.createClient('IPSP', { issuer: 'KLARNA' }));
       const refId = await placeOrder(srs, tokenA);
@@ -484,7 +461,7 @@ describe('subscriptions', () => {
 
   describe('authentication and scopes', () => {
     it('refuses a connection without a token or with a forged one', async () => {
-      const token = await srs.token(await srs.createClient('SERVICE_PROVIDER'));
+      const token = await spToken(srs);
       const refId = await placeOrder(srs, token);
       for (const auth of [null, {}, 'forged-token', { Authorization: 'Basic Zm9vOmJhcg==' }]) {
         const connection = ws(srs, auth);
@@ -515,7 +492,7 @@ describe('subscriptions', () => {
     });
 
     it('answers UNAUTHENTICATED over SSE without a token', async () => {
-      const token = await srs.token(await srs.createClient('SERVICE_PROVIDER'));
+      const token = await spToken(srs);
       const refId = await placeOrder(srs, token);
       const subscription = sse<StatusChanged>(srs, null, STATUS_CHANGED, { refId });
       await subscription.waitForEnd();
@@ -526,7 +503,7 @@ describe('subscriptions', () => {
 
   describe('over SSE', () => {
     it('sends the current status first, then the next ones', async () => {
-      const token = await srs.token(await srs.createClient('SERVICE_PROVIDER'));
+      const token = await spToken(srs);
       const refId = await placeOrder(srs, token);
       const subscription = sse<{ orderStatusChanged: { status: string } }>(srs, token, 'subscription($r: ID!){ orderStatusChanged(refId: $r){ status } }', { r: refId });
       expect(await subscription.status).toBe(200);
@@ -542,7 +519,7 @@ describe('subscriptions', () => {
     });
 
     it('replays orderEvents after a sequence', async () => {
-      const token = await srs.token(await srs.createClient('SERVICE_PROVIDER'));
+      const token = await spToken(srs);
       const refId = await placeOrder(srs, token);
       const stored = await storedEvents(srs, token, refId);
       const subscription = sse<OrderEventsData>(srs, token, ORDER_EVENTS, { filter: { afterSequence: String(BigInt(stored[0].sequence) - 1n) } });
@@ -555,7 +532,7 @@ describe('subscriptions', () => {
 
   describe('unsubscribing', () => {
     it('releases the server side: many subscribe/unsubscribe cycles leave no listener and no hang', async () => {
-      const token = await srs.token(await srs.createClient('SERVICE_PROVIDER'));
+      const token = await spToken(srs);
       const refId = await placeOrder(srs, token);
       await expect.poll(() => bus.listeners(), { timeout: 5_000 }).toBe(0);
 
@@ -658,7 +635,7 @@ describe('expiry ends subscriptions', () => {
   afterAll(() => srs?.stop());
 
   it('ends graphql-ws and SSE subscriptions when the token expires', async () => {
-    const token = await srs.token(await srs.createClient('SERVICE_PROVIDER'));
+    const token = await spToken(srs);
     const refId = await placeOrder(srs, token);
     const connection = ws(srs, token);
     const changes = connection.subscribe<StatusChanged>(STATUS_CHANGED, { refId });
