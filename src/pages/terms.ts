@@ -21,14 +21,14 @@ export function createTermsPages(deps: Pick<TermsDeps, 'prisma' | 'bus' | 'terms
       const match = /^\/terms\/([A-Za-z0-9_-]{16,100})\/?(?:\?.*)?$/.exec(request.url ?? '');
       if (!match) return false;
       const token = match[1];
+      const reply = (status: number, body: string) => {
+        sendHtml(response, status, body);
+        return true;
+      };
       if (request.method === 'GET') {
         const found = await findTermsByLink(deps.prisma, token);
-        if (found.state !== 'open') {
-          sendHtml(response, 410, ended(found.state));
-          return true;
-        }
-        sendHtml(
-          response,
+        if (found.state !== 'open') return reply(410, ended(found.state));
+        return reply(
           200,
           page(
             TITLE,
@@ -43,25 +43,16 @@ export function createTermsPages(deps: Pick<TermsDeps, 'prisma' | 'bus' | 'terms
             </form>`,
           ),
         );
-        return true;
       }
       if (request.method === 'POST') {
         const form = await readForm(request);
-        if (form.decision !== 'accept' && form.decision !== 'decline') {
-          sendHtml(response, 400, page(TITLE, '<p>Choose Accept or Decline.</p>'));
-          return true;
-        }
+        if (form.decision !== 'accept' && form.decision !== 'decline') return reply(400, page(TITLE, '<p>Choose Accept or Decline.</p>'));
         const decided = await decideByLink(deps, token, form.decision === 'accept', {
           ip: request.socket.remoteAddress ?? '',
           userAgent: request.headers['user-agent'] ?? '',
         });
-        if (!decided) {
-          const found = await findTermsByLink(deps.prisma, token);
-          sendHtml(response, 410, ended(found.state));
-          return true;
-        }
-        sendHtml(
-          response,
+        if (!decided) return reply(410, ended((await findTermsByLink(deps.prisma, token)).state));
+        return reply(
           200,
           page(
             TITLE,
@@ -70,7 +61,6 @@ export function createTermsPages(deps: Pick<TermsDeps, 'prisma' | 'bus' | 'terms
               : '<p data-testid="terms-result" data-status="DECLINED">You have declined the terms of use. You cannot sign with this service.</p>',
           ),
         );
-        return true;
       }
       return false;
     },

@@ -1,5 +1,6 @@
 import { builder } from './builder.js';
 import { SignatureCapabilityType } from './methods.js';
+import { orderPartyNode } from './orders.js';
 import { visibleOrders } from '../services/orders.js';
 import { evidenceIdFrom } from '../services/evidence-admin.js';
 import './terms.js';
@@ -30,9 +31,7 @@ export const EvidenceType = builder.prismaNode('Evidence', {
   description: 'The identification data a partner imported for an order.',
   id: { field: 'id' },
   findUnique: (id, context) => ({ id, order: visibleOrders(context.viewer) }) as never,
-  authScopes: { readOrders: true },
-  nullable: true,
-  runScopesOnType: true,
+  ...orderPartyNode,
   fields: (t) => ({
     refId: t.id({ description: 'The order’s reference id.', select: { order: { select: { refId: true } } }, resolve: (evidence) => evidence.order.refId }),
     mobileNumber: t.string({

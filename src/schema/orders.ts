@@ -7,6 +7,12 @@ import type { Result, UserError } from '../domain/user-errors.js';
 import { cancelOrder, placeOrder, visibleOrders } from '../services/orders.js';
 import { orderListWhere } from '../services/order-queries.js';
 
+/**
+ * For the nodes that belong to an order: read by its service provider and its issuer's partner
+ * only; anyone else gets null (and FORBIDDEN without the scope), not even the type name.
+ */
+export const orderPartyNode = { authScopes: { readOrders: true }, nullable: true, runScopesOnType: true } as const;
+
 export const OrderStatusEnum = builder.enumType('OrderStatus', {
   description: 'Where an order stands. TERMINATED, ERROR, NEGATIVELY_CONDUCTED, TIMEOUT and CANCELED are final.',
   values: {
@@ -38,9 +44,7 @@ export const OrderType = builder.prismaNode('Order', {
   description: 'An identification order of a service provider at one partner. Reference id and IPSP order id are what support needs.',
   id: { field: 'id' },
   findUnique: (id, context) => ({ id, ...visibleOrders(context.viewer) }) as never,
-  authScopes: { readOrders: true },
-  nullable: true,
-  runScopesOnType: true,
+  ...orderPartyNode,
   fields: (t) => ({
     refId: t.exposeID('refId', { description: 'The SRS reference id.' }),
     ipspOrderId: t.exposeString('ipspOrderId', { nullable: true, description: 'The partner’s order, ident or case id; set once the partner opened the order.' }),
@@ -63,9 +67,7 @@ export const OrderEventType = builder.prismaNode('OrderEvent', {
   description: 'One change of an order.',
   id: { field: 'id' },
   findUnique: (id, context) => ({ id, order: visibleOrders(context.viewer) }) as never,
-  authScopes: { readOrders: true },
-  nullable: true,
-  runScopesOnType: true,
+  ...orderPartyNode,
   fields: (t) => ({
     sequence: t.string({
       description: 'Strictly increasing across the service; resume a stream after the last one seen.',

@@ -1,5 +1,6 @@
 import { builder } from './builder.js';
 import { UserErrorType } from './user-errors.js';
+import { orderPartyNode } from './orders.js';
 import { effectiveTermsStatus } from '../domain/terms.js';
 import type { TermsAcceptance } from '../generated/prisma/client.js';
 import type { UserError } from '../domain/user-errors.js';
@@ -30,9 +31,7 @@ export const TermsAcceptanceType = builder.prismaNode('TermsAcceptance', {
   description: 'The T&C decision that goes with one evidence.',
   id: { field: 'id' },
   findUnique: (id, context) => ({ id, evidence: { order: visibleOrders(context.viewer) } }) as never,
-  authScopes: { readOrders: true },
-  nullable: true,
-  runScopesOnType: true,
+  ...orderPartyNode,
   fields: (t) => ({
     status: t.field({ type: TermsStatusEnum, description: 'Where it stands.', resolve: (terms) => effectiveTermsStatus(terms) }),
     channel: t.field({ type: TermsChannelEnum, description: 'How it is collected.', resolve: (terms) => terms.channel }),
