@@ -21,6 +21,13 @@ const environmentSchema = z.object({
   TERMS_VERSION: z.string().min(1).max(50).default('2026-11'),
   TERMS_LINK_TTL_HOURS: z.coerce.number().min(0.01).max(24 * 90).default(72),
   SMS_OUTBOX_SWEEP_SECONDS: z.coerce.number().min(0.1).max(3600).default(5),
+  REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
+  REDIS_CHANNEL: z.string().min(1).max(200).default('srs:order-events'),
+  EVENT_POLL_SECONDS: z.coerce.number().min(0.05).max(3600).default(1),
+  OIDC_STORE: z.enum(['database', 'memory']).default('database'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(600).default(10),
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 });
 
 export interface Config {
@@ -46,6 +53,22 @@ export interface Config {
   termsLinkTtlHours: number;
   /** How often the SMS outbox retries what is due (new messages go out at once). */
   smsOutboxSweepSeconds: number;
+  /** Set: order event notices go through Redis pub/sub, so every process hears every change. */
+  redisUrl?: string;
+  /** The Redis pub/sub channel; processes of one service share it, other services must not. */
+  redisChannel: string;
+  /**
+   * How often each process looks for stored events it has not heard of: the catch-up for a
+   * lost broker message, and without Redis the only way one process learns of another's events.
+   */
+  eventPollSeconds: number;
+  /** 'memory': oidc-provider's in-memory adapter (one process, lost on restart); for comparison in benchmarks. */
+  oidcStore: 'database' | 'memory';
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** How long shutdown waits for requests in flight before closing their connections. */
+  shutdownGraceSeconds: number;
+  /** Set: /metrics answers only requests bearing this token. */
+  metricsToken?: string;
 }
 
 /** Thrown with every problem of the environment at once, each naming its variable. */
@@ -55,6 +78,15 @@ export class ConfigError extends Error {
   }
 }
 
+const SECRET_VARIABLES = new Set(['METRICS_TOKEN', 'DATA_ENCRYPTION_KEYS', 'DATA_HASH_KEY']);
+
+/** A bad value as an error message may show it: secrets hidden, passwords in URLs masked. */
+function shownValue(name: string, value: string | undefined): string {
+  if (value === undefined) return 'nothing';
+  if (SECRET_VARIABLES.has(name)) return `a value of ${value.length} characters`;
+  return JSON.stringify(value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@/]*@/i, '$1***@'));
+}
+
 /** Reads and checks the configuration; the only place that looks at process.env. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   // An empty variable means "not set", as in most shells' `VAR= command`.
@@ -62,7 +94,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const parsed = environmentSchema.safeParse(present);
   if (!parsed.success) {
     throw new ConfigError(
-      parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message} (got ${JSON.stringify(present[String(issue.path[0])])})`),
+      parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message} (got ${shownValue(String(issue.path[0]), present[String(issue.path[0])])})`),
     );
   }
   const values = parsed.data;
@@ -93,5 +125,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     termsVersion: values.TERMS_VERSION,
     termsLinkTtlHours: values.TERMS_LINK_TTL_HOURS,
     smsOutboxSweepSeconds: values.SMS_OUTBOX_SWEEP_SECONDS,
+    redisUrl: values.REDIS_URL,
+    redisChannel: values.REDIS_CHANNEL,
+    eventPollSeconds: values.EVENT_POLL_SECONDS,
+    oidcStore: values.OIDC_STORE,
+    logLevel: values.LOG_LEVEL,
+    shutdownGraceSeconds: values.SHUTDOWN_GRACE_SECONDS,
+    metricsToken: values.METRICS_TOKEN,
   };
 }

@@ -3,6 +3,7 @@ import type { Config } from './config.js';
 import type { ClientRole, Scope } from './auth/scopes.js';
 import type { OrderServiceDeps } from './services/orders.js';
 import type { Simulation } from './services/simulation.js';
+import type { EventFeed } from './events/feed.js';
 
 /** The authenticated OAuth2 client behind a request. */
 export interface Viewer {
@@ -25,6 +26,8 @@ export interface GraphQLContext {
   viewer: Viewer;
   services: OrderServiceDeps & {
     simulation: Simulation;
+    /** This process's reader of new order events, which subscriptions listen to. */
+    eventFeed: EventFeed;
     /** Whether the access token is still valid (not revoked, not expired, client enabled). */
     tokenStillValid(accessToken: string): Promise<boolean>;
   };

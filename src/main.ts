@@ -1,15 +1,25 @@
 import { ConfigError, loadConfig } from './config.js';
 import { DataFolderInUseError } from './db/adapter.js';
 import { startService } from './server.js';
+import { log } from './observability/log.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const service = await startService(config);
   const where = service.database.kind === 'embedded' ? `embedded PostgreSQL in ${service.database.location}` : `PostgreSQL at ${service.database.location}`;
-  console.log(`Smart Registration Service listening on ${config.host}:${config.port} (${where}${config.testMode ? ', test mode' : ''})`);
-  console.log(`  GraphQL and GraphiQL:   ${config.publicUrl}/graphql`);
-  console.log(`  OAuth2 discovery:       ${config.publicUrl}/oidc/.well-known/openid-configuration`);
-  console.log(`  Health:                 ${config.publicUrl}/health`);
+  log().info(
+    {
+      listen: `${config.host}:${config.port}`,
+      database: where,
+      testMode: config.testMode,
+      broker: config.redisUrl ? 'redis' : 'none',
+      graphql: `${config.publicUrl}/graphql`,
+      oauth2: `${config.publicUrl}/oidc/.well-known/openid-configuration`,
+      health: `${config.publicUrl}/health`,
+      metrics: `${config.publicUrl}/metrics`,
+    },
+    `Smart Registration Service listening on ${config.host}:${config.port} (${where}${config.testMode ? ', test mode' : ''}); GraphiQL at ${config.publicUrl}/graphql`,
+  );
   // Launchers (npx, tsx, a process manager) often pass a signal on to us a second time: the
   // first starts an orderly close, later ones must not cut it short (the data folder lock
   // would stay behind).
@@ -17,12 +27,14 @@ async function main(): Promise<void> {
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`${signal} received, shutting down`);
+    log().info({ signal }, 'shutting down');
+    const limitSeconds = config.shutdownGraceSeconds + 20;
     setTimeout(() => {
-      console.error('Shutdown took longer than 30 s; exiting anyway.');
+      log().error(`Shutdown took longer than ${limitSeconds} s; exiting anyway.`);
       process.exit(1);
-    }, 30_000).unref();
+    }, limitSeconds * 1000).unref();
     await service.close();
+    log().info('stopped');
     process.exit(0);
   };
   process.on('SIGINT', stop);

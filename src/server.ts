@@ -12,7 +12,9 @@ import { applyMigrations } from './db/migrate.js';
 import { createOidcProvider, OIDC_MOUNT_PATH } from './auth/oidc.js';
 import { authenticateBearer, tokenStillValid } from './auth/bearer.js';
 import { createOrderTokens } from './auth/order-tokens.js';
-import { createInProcessEventBus } from './events/bus.js';
+import { createInProcessEventBus, type EventBus } from './events/bus.js';
+import { createRedisEventBus } from './events/redis-bus.js';
+import { startEventFeed } from './events/feed.js';
 import { createHttpConnector } from './partners/http-connector.js';
 import { createSimulators, ensureSimulatorClients, partnerByIssuer } from './partners/simulators.js';
 import { sendJson } from './partners/http-helpers.js';
@@ -26,6 +28,9 @@ import { startSmsWorker } from './sms/worker.js';
 import { createTermsPages } from './pages/terms.js';
 import { listRecordedSms } from './sms/recorded.js';
 import { schema } from './schema/index.js';
+import { configureLogging, log, requestIdFrom, withLogScope } from './observability/log.js';
+import { createMetrics, type ServiceMetrics } from './observability/metrics.js';
+import { useOperationMetrics } from './observability/graphql-plugin.js';
 
 export interface RunningService {
   /** Where the HTTP server listens, e.g. http://127.0.0.1:4000 (the bound port, not PUBLIC_URL). */
@@ -40,6 +45,7 @@ const GRAPHIQL_HEADERS = JSON.stringify({ Authorization: 'Bearer PASTE-YOUR-ACCE
 
 /** Opens the database, migrates and seeds it, and serves every endpoint of the service. */
 export async function startService(config: Config): Promise<RunningService> {
+  configureLogging(config.logLevel);
   const database = await openDatabaseAdapter({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   try {
     await applyMigrations(database);
@@ -61,7 +67,20 @@ export async function startService(config: Config): Promise<RunningService> {
     await prisma.order.updateMany({ where: { refId, status: { not: 'CREATED' } }, data: { lastActivityAt: now } });
   });
   const oidcCallback = oidc.callback();
-  const bus = createInProcessEventBus();
+  let bus: EventBus;
+  try {
+    bus = config.redisUrl
+      ? await createRedisEventBus({ url: config.redisUrl, channel: config.redisChannel, onError: (message) => log().error(message) })
+      : createInProcessEventBus();
+  } catch (error) {
+    await prisma.$disconnect();
+    await database.close();
+    throw error;
+  }
+  const eventFeed = await startEventFeed({ prisma, bus, pollIntervalMs: config.eventPollSeconds * 1000, onError: (message) => log().error(message) });
+  // Filled in once the WebSocket server exists.
+  let webSocketConnections = () => 0;
+  const metrics = createMetrics({ prisma, openSubscriptions: () => eventFeed.listeners, webSocketConnections: () => webSocketConnections() });
   const orderTokens = createOrderTokens(oidc);
   const connectors = (issuer: string) => {
     const profile = partnerByIssuer(issuer);
@@ -75,7 +94,7 @@ export async function startService(config: Config): Promise<RunningService> {
     testMode: config.testMode,
     dataProtection,
   });
-  const smsWorker = startSmsWorker({ prisma, dataProtection, gateway: recordingGateway, bus }, config.smsOutboxSweepSeconds);
+  const smsWorker = startSmsWorker({ prisma, dataProtection, gateway: recordingGateway, bus, metrics }, config.smsOutboxSweepSeconds);
   const termsPages = createTermsPages({ prisma, bus, termsVersion: config.termsVersion });
   const services: GraphQLContext['services'] = {
     prisma,
@@ -87,6 +106,7 @@ export async function startService(config: Config): Promise<RunningService> {
     evidenceSigner,
     onSmsQueued: smsWorker.wake,
     simulation: createSimulation({ prisma, internalUrl: config.internalUrl, testMode: config.testMode }),
+    eventFeed,
     tokenStillValid: (accessToken) => tokenStillValid(oidc, prisma, accessToken),
   };
 
@@ -95,6 +115,14 @@ export async function startService(config: Config): Promise<RunningService> {
     graphqlEndpoint: '/graphql',
     landingPage: false,
     maskedErrors: true,
+    logging: {
+      debug: (...args) => log().debug(args.map(String).join(' ')),
+      info: (...args) => log().info(args.map(String).join(' ')),
+      warn: (...args) => log().warn(args.map(String).join(' ')),
+      // yoga logs the original of a masked error here: keep it, it is what an operator needs.
+      error: (...args) => log().error({ err: args.find((arg) => arg instanceof Error) }, args.filter((arg) => !(arg instanceof Error)).map(String).join(' ') || 'GraphQL error'),
+    },
+    plugins: [useOperationMetrics(metrics)],
     graphiql: { title: 'Smart Registration Service', headers: GRAPHIQL_HEADERS, shouldPersistHeaders: true, subscriptionsProtocol: 'WS' },
     context: async ({ request, connectionParams }) => ({
       prisma,
@@ -104,25 +132,70 @@ export async function startService(config: Config): Promise<RunningService> {
     }),
   });
 
-  const server = http.createServer(async (request, response) => {
+  let shuttingDown = false;
+  let inFlight = 0;
+  let drained = () => {};
+  const server = http.createServer((request, response) => {
+    const requestId = requestIdFrom(request.headers['x-request-id']);
+    response.setHeader('x-request-id', requestId);
+    const started = performance.now();
+    inFlight++;
+    withLogScope({ requestId }, (scope) => {
+      response.once('close', () => {
+        const seconds = (performance.now() - started) / 1000;
+        const route = routeOf(request.url ?? '/');
+        metrics.observeRequest(route, request.method ?? 'GET', response.statusCode, seconds);
+        // Health checks and scrapes would drown everything else.
+        if (route !== 'health' && route !== 'metrics') {
+          const refIds = [...scope.refIds];
+          scope.logger.info(
+            {
+              method: request.method,
+              path: (request.url ?? '/').split('?')[0],
+              status: response.statusCode,
+              ms: Math.round(seconds * 1000),
+              ...(scope.operation && { operation: scope.operation }),
+              ...(refIds.length === 1 ? { refId: refIds[0] } : refIds.length > 1 ? { refIds } : {}),
+            },
+            'request completed',
+          );
+        }
+        if (--inFlight === 0) drained();
+      });
+      void route(request, response);
+    });
+  });
+
+  const route = async (request: http.IncomingMessage, response: http.ServerResponse) => {
     const url = request.url ?? '/';
+    if (shuttingDown) {
+      response.setHeader('connection', 'close');
+      // Partner traffic stays open: orders in flight are opened through the simulators here.
+      const partnerTraffic = url.startsWith('/ipsp/') || url.startsWith(`${OIDC_MOUNT_PATH}/`);
+      if (!partnerTraffic && url !== '/health') {
+        response.setHeader('retry-after', '1');
+        return sendJson(response, 503, { error: 'shutting_down', message: 'This process is shutting down; send the request again (to another process).' });
+      }
+    }
     if (url === OIDC_MOUNT_PATH || url.startsWith(`${OIDC_MOUNT_PATH}/`) || url.startsWith(`${OIDC_MOUNT_PATH}?`)) {
       // oidc-provider routes relative to its mount path and finds that path in originalUrl.
       Object.assign(request, { originalUrl: url });
       request.url = url.slice(OIDC_MOUNT_PATH.length) || '/';
       return oidcCallback(request, response);
     }
-    if (url === '/health' && request.method === 'GET') return void sendHealth(response, prisma, database);
+    if (url === '/health' && request.method === 'GET') return void sendHealth(response, prisma, database, shuttingDown);
+    if (url === '/metrics' && request.method === 'GET') return void sendMetrics(request, response, metrics, config.metricsToken);
     if (url === '/graphql' || url.startsWith('/graphql?')) return yoga(request, response);
     if (url.startsWith('/ipsp/') && (await simulators.handle(request, response))) return;
     if (url.startsWith('/terms/') && (await termsPages.handle(request, response))) return;
     if (url === '/.well-known/jwks.json' && request.method === 'GET') return sendJson(response, 200, { keys: await evidenceSigner.publicKeys() });
     if (url === '/dev/sms' && request.method === 'GET' && config.testMode) return sendJson(response, 200, await listRecordedSms(prisma, dataProtection));
     sendJson(response, 404, { error: 'not_found', message: `Nothing at ${request.method} ${url.split('?')[0]}.` });
-  });
+  };
 
   // Subscriptions over WebSocket (graphql-ws) share yoga's whole envelop chain.
   const webSockets = new WebSocketServer({ server, path: '/graphql' });
+  webSocketConnections = () => webSockets.clients.size;
   const wsServer = useServer<Record<string, unknown>>(
     {
       onConnect: async ({ connectionParams }) => {
@@ -167,7 +240,7 @@ export async function startService(config: Config): Promise<RunningService> {
     webSockets,
   );
 
-  const timeoutJob = startTimeoutJob({ prisma, bus, orderTokens }, config.timeoutSweepSeconds);
+  const timeoutJob = startTimeoutJob({ prisma, bus, orderTokens, metrics }, config.timeoutSweepSeconds);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -183,13 +256,29 @@ export async function startService(config: Config): Promise<RunningService> {
     prisma,
     close: () =>
       (closing ??= (async () => {
-        await timeoutJob.stop();
-        await smsWorker.stop();
+        // Stop taking work: new requests and /health answer 503 so a load balancer moves on (the
+        // listener stays open for the partner calls of requests in flight), and the jobs finish
+        // the transaction they are in.
+        // Idle keep-alive connections are not cut here: a request racing onto one would be reset.
+        // Every answer from now on says `Connection: close` instead.
+        shuttingDown = true;
+        await Promise.all([timeoutJob.stop(), smsWorker.stop()]);
+        // Streams complete (SSE requests end with them); WebSocket subscribers learn why (1001:
+        // going away) and can reconnect to another process.
+        await eventFeed.close();
         for (const socket of webSockets.clients) socket.close(1001, 'Server shutting down');
         await wsServer.dispose();
-        server.closeIdleConnections();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeAllConnections();
+        // Requests in flight may finish, within the grace period.
+        if (inFlight > 0) {
+          await new Promise<void>((resolve) => {
+            drained = resolve;
+            setTimeout(resolve, config.shutdownGraceSeconds * 1000).unref();
+          });
+        }
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
         await bus.close();
         await prisma.$disconnect();
         await database.close();
@@ -204,11 +293,37 @@ function authorizationParam(connectionParams: Record<string, unknown>): string |
   return typeof connectionParams.token === 'string' ? `Bearer ${connectionParams.token}` : undefined;
 }
 
-async function sendHealth(response: http.ServerResponse, prisma: PrismaClient, database: DatabaseHandle): Promise<void> {
+async function sendHealth(response: http.ServerResponse, prisma: PrismaClient, database: DatabaseHandle, shuttingDown: boolean): Promise<void> {
+  if (shuttingDown) return sendJson(response, 503, { status: 'shutting_down', database: database.kind });
   try {
     await prisma.$queryRaw`SELECT 1`;
     sendJson(response, 200, { status: 'ok', database: database.kind });
   } catch {
     sendJson(response, 503, { status: 'unavailable', database: database.kind });
   }
+}
+
+/** Prometheus exposition; with METRICS_TOKEN set, only for `Authorization: Bearer <that token>`. */
+async function sendMetrics(request: http.IncomingMessage, response: http.ServerResponse, metrics: ServiceMetrics, token: string | undefined): Promise<void> {
+  if (token && request.headers.authorization !== `Bearer ${token}`) {
+    response.setHeader('WWW-Authenticate', 'Bearer realm="metrics"');
+    return sendJson(response, 401, { error: 'unauthorized', message: 'Send the METRICS_TOKEN as Authorization: Bearer <token>.' });
+  }
+  try {
+    const body = await metrics.render();
+    response.writeHead(200, { 'content-type': metrics.registry.contentType });
+    response.end(body);
+  } catch (error) {
+    log().error({ err: error }, 'rendering metrics failed');
+    sendJson(response, 503, { error: 'unavailable', message: 'The metrics could not be collected.' });
+  }
+}
+
+const ROUTES = ['graphql', 'oidc', 'ipsp', 'terms', 'health', 'metrics', 'dev'] as const;
+
+/** A route label of bounded cardinality for a request path. */
+function routeOf(url: string): string {
+  const first = url.split('?')[0].split('/')[1] ?? '';
+  if (first === '.well-known') return 'jwks';
+  return (ROUTES as readonly string[]).includes(first) ? first : 'other';
 }

@@ -53,6 +53,46 @@ export interface TestService {
   stop(options?: { keepData?: boolean }): Promise<void>;
 }
 
+/** What talking to a running service over HTTP needs: its address, tokens and GraphQL. */
+export type ServiceEndpoint = Pick<TestService, 'url' | 'requestToken' | 'token' | 'graphql'>;
+
+/** HTTP helpers for the service at `url` (in this process or another one). */
+export function endpointAt(url: string): ServiceEndpoint {
+  const requestToken: TestService['requestToken'] = async (client, scope) => {
+    const form = new URLSearchParams({ grant_type: 'client_credentials' });
+    if (scope !== undefined) form.set('scope', scope);
+    const response = await fetch(`${url}/oidc/token`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: form,
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+  return {
+    url,
+    requestToken,
+    async token(client, scope) {
+      const { status, body } = await requestToken(client, scope);
+      if (status !== 200 || typeof body.access_token !== 'string') throw new Error(`No token (${status}): ${JSON.stringify(body)}`);
+      return body.access_token;
+    },
+    async graphql(document, requestOptions = {}) {
+      const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...requestOptions.headers };
+      if (requestOptions.token) headers.authorization = `Bearer ${requestOptions.token}`;
+      const response = await fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ query: typeof document === 'string' ? document : print(document), variables: requestOptions.variables }),
+      });
+      const body = (await response.json()) as Omit<GraphQLResponse<never>, 'status'>;
+      return { status: response.status, ...body };
+    },
+  };
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
@@ -105,29 +145,18 @@ export async function startTestService(options: { testMode?: boolean; env?: Reco
     HOST: '127.0.0.1',
     PUBLIC_URL: `http://127.0.0.1:${port}`,
     SRS_TEST_MODE: options.testMode === false ? '0' : '1',
+    // Request logs of hundreds of tests would bury the test output; errors still show.
+    LOG_LEVEL: 'error',
     ...database?.env,
     ...options.env,
   };
   const service = await startService(loadConfig(env));
   const url = env.PUBLIC_URL;
-
-  const requestToken: TestService['requestToken'] = async (client, scope) => {
-    const form = new URLSearchParams({ grant_type: 'client_credentials' });
-    if (scope !== undefined) form.set('scope', scope);
-    const response = await fetch(`${url}/oidc/token`, {
-      method: 'POST',
-      headers: {
-        authorization: `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}`,
-        'content-type': 'application/x-www-form-urlencoded',
-      },
-      body: form,
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-  };
+  const endpoint = endpointAt(url);
 
   return {
+    ...endpoint,
     service,
-    url,
     env,
     async createClient(role, clientOptions = {}) {
       const { client, clientSecret } = await createClient(service.prisma, {
@@ -137,23 +166,6 @@ export async function startTestService(options: { testMode?: boolean; env?: Reco
         scopes: clientOptions.scopes,
       });
       return { clientId: client.id, clientSecret };
-    },
-    requestToken,
-    async token(client, scope) {
-      const { status, body } = await requestToken(client, scope);
-      if (status !== 200 || typeof body.access_token !== 'string') throw new Error(`No token (${status}): ${JSON.stringify(body)}`);
-      return body.access_token;
-    },
-    async graphql(document, requestOptions = {}) {
-      const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...requestOptions.headers };
-      if (requestOptions.token) headers.authorization = `Bearer ${requestOptions.token}`;
-      const response = await fetch(`${url}/graphql`, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify({ query: typeof document === 'string' ? document : print(document), variables: requestOptions.variables }),
-      });
-      const body = (await response.json()) as Omit<GraphQLResponse<never>, 'status'>;
-      return { status: response.status, ...body };
     },
     async stop(stopOptions = {}) {
       await service.close();
@@ -170,7 +182,7 @@ export async function spToken(srs: TestService): Promise<string> {
 }
 
 /** placeOrder that must succeed: no GraphQL error, no user error; the order's brief view. */
-export async function placeOrderBrief(srs: TestService, token: string, input: PlaceOrderInput) {
+export async function placeOrderBrief(srs: Pick<ServiceEndpoint, 'graphql'>, token: string, input: PlaceOrderInput) {
   const response = await srs.graphql(PlaceOrderBriefMutation, { variables: { input }, token });
   expect(response.errors).toBeUndefined();
   expect(response.data!.placeOrder.userErrors).toEqual([]);
@@ -178,7 +190,7 @@ export async function placeOrderBrief(srs: TestService, token: string, input: Pl
 }
 
 /** The partner (IPSP) reports a status that must be accepted and become the order's status. */
-export async function reportStatus(srs: TestService, ipspToken: string, refId: string, status: 'IDENTIFICATION_DONE' | 'DATA_READY'): Promise<void> {
+export async function reportStatus(srs: Pick<ServiceEndpoint, 'graphql'>, ipspToken: string, refId: string, status: 'IDENTIFICATION_DONE' | 'DATA_READY'): Promise<void> {
   const response = await srs.graphql(ReportStatusBriefMutation, { variables: { input: { refId, status } }, token: ipspToken });
   expect(response.errors).toBeUndefined();
   expect(response.data!.reportIdentificationStatus.userErrors).toEqual([]);

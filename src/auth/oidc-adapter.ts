@@ -82,3 +82,51 @@ async function findClientMetadata(prisma: PrismaClient, clientId: string): Promi
     srs_issuer: client.issuer ?? undefined,
   };
 }
+
+/**
+ * oidc-provider's storage held in this process's memory, clients still from the Client table.
+ * Tokens die with the process and are unknown to other processes: only for measuring what the
+ * database adapter costs (OIDC_STORE=memory in the benchmarks).
+ */
+export function createMemoryOidcAdapter(prisma: PrismaClient) {
+  const store = new Map<string, { payload: AdapterPayload; expiresAt?: number }>();
+  return class MemoryOidcAdapter implements Adapter {
+    constructor(private readonly type: string) {}
+
+    private key(id: string) {
+      return `${this.type}:${id}`;
+    }
+
+    async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+      store.set(this.key(id), { payload, expiresAt: expiresIn ? Date.now() + expiresIn * 1000 : undefined });
+    }
+
+    async find(id: string): Promise<AdapterPayload | undefined> {
+      if (this.type === 'Client') return findClientMetadata(prisma, id);
+      const entry = store.get(this.key(id));
+      if (!entry || (entry.expiresAt && entry.expiresAt <= Date.now())) return undefined;
+      return entry.payload;
+    }
+
+    async findByUserCode(): Promise<undefined> {
+      return undefined;
+    }
+
+    async findByUid(): Promise<undefined> {
+      return undefined;
+    }
+
+    async consume(id: string): Promise<void> {
+      const entry = store.get(this.key(id));
+      if (entry) entry.payload = { ...entry.payload, consumed: Math.floor(Date.now() / 1000) };
+    }
+
+    async destroy(id: string): Promise<void> {
+      store.delete(this.key(id));
+    }
+
+    async revokeByGrantId(grantId: string): Promise<void> {
+      for (const [key, entry] of store) if (entry.payload.grantId === grantId) store.delete(key);
+    }
+  };
+}

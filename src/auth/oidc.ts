@@ -5,10 +5,11 @@ import requestContext from 'oidc-provider/lib/helpers/als.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { Config } from '../config.js';
 import { clientSecretMatches } from './clients.js';
-import { createOidcAdapter } from './oidc-adapter.js';
+import { createMemoryOidcAdapter, createOidcAdapter } from './oidc-adapter.js';
 import { ALL_SCOPES, INTROSPECTING_ROLES, type ClientRole } from './scopes.js';
 import { loadServiceKeys } from './service-keys.js';
 import { orderClaimsOf } from './order-tokens.js';
+import { logForOrder } from '../observability/log.js';
 
 export const OIDC_MOUNT_PATH = '/oidc';
 
@@ -24,7 +25,7 @@ export async function createOidcProvider(
 ): Promise<Provider> {
   const keys = await loadServiceKeys(prisma, 'oidc');
   const provider = new Provider(`${config.publicUrl}${OIDC_MOUNT_PATH}`, {
-    adapter: createOidcAdapter(prisma),
+    adapter: config.oidcStore === 'memory' ? createMemoryOidcAdapter(prisma) : createOidcAdapter(prisma),
     jwks: { keys: keys as never },
     // No cookies are set for client credentials, but the provider insists on keys.
     cookies: { keys: keys.map((key) => createHash('sha256').update(String(key.d)).digest('base64url')) },
@@ -75,8 +76,9 @@ export async function createOidcProvider(
   provider.use(async (ctx, next) => {
     await next();
     const body = ctx.body as { active?: boolean; srs_ref_id?: string } | undefined;
-    if (ctx.path === '/token/introspection' && body?.active && body.srs_ref_id) {
-      await onOrderTokenIntrospected(body.srs_ref_id).catch((error: unknown) => console.error('Recording an order start failed:', error));
+    const refId = body?.srs_ref_id;
+    if (ctx.path === '/token/introspection' && body?.active && refId) {
+      await onOrderTokenIntrospected(refId).catch((error: unknown) => logForOrder(refId).error({ err: error }, 'recording the start of the order failed'));
     }
   });
 

@@ -37,3 +37,16 @@ export function timeoutReason(order: TimedOrder, now: Date): string | null {
   }
   return null;
 }
+
+/** The first moment at which the order times out as it stands (null: nothing limits it now). */
+export function timeoutDueAt(order: TimedOrder): Date | null {
+  if (isTerminal(order.status)) return null;
+  const moments: number[] = [];
+  if (order.targetUrlExpiresAt && WAITING_FOR_USER.includes(order.status)) moments.push(order.targetUrlExpiresAt.getTime());
+  const limits = SESSION_LIMITS[order.issuer];
+  if (limits && order.startedAt) {
+    if (limits.sessionSeconds) moments.push(order.startedAt.getTime() + limits.sessionSeconds * 1000);
+    if (limits.inactivitySeconds) moments.push((order.lastActivityAt ?? order.startedAt).getTime() + limits.inactivitySeconds * 1000);
+  }
+  return moments.length ? new Date(Math.min(...moments)) : null;
+}

@@ -1,7 +1,9 @@
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { EventBus } from '../events/bus.js';
 import type { OrderTokens } from '../auth/order-tokens.js';
-import { timeoutReason } from '../domain/timeouts.js';
+import { timeoutDueAt, timeoutReason } from '../domain/timeouts.js';
+import type { ServiceMetrics } from '../observability/metrics.js';
+import { log, logForOrder, withLogScope } from '../observability/log.js';
 import { transitionOrder } from '../services/order-transitions.js';
 
 const BATCH = 200;
@@ -13,7 +15,10 @@ const BATCH = 200;
  * (Chosen over a job engine such as pg-boss: one periodic query needs no queue tables, and it
  * runs the same on embedded PGlite.)
  */
-export async function sweepTimeouts(deps: { prisma: PrismaClient; bus: EventBus; orderTokens: OrderTokens }, now = new Date()): Promise<number> {
+export async function sweepTimeouts(
+  deps: { prisma: PrismaClient; bus: EventBus; orderTokens: OrderTokens },
+  now = new Date(),
+): Promise<{ timedOut: number; lagSeconds: number }> {
   const candidates = await deps.prisma.order.findMany({
     where: {
       status: { in: ['CREATED', 'INITIALIZED', 'ABORTED', 'IDENTIFICATION_DONE', 'DATA_READY'] },
@@ -23,9 +28,12 @@ export async function sweepTimeouts(deps: { prisma: PrismaClient; bus: EventBus;
     take: BATCH,
   });
   let timedOut = 0;
+  let lagSeconds = 0;
   for (const candidate of candidates) {
     const reason = timeoutReason(candidate, now);
     if (!reason) continue;
+    const dueAt = timeoutDueAt(candidate);
+    if (dueAt) lagSeconds = Math.max(lagSeconds, (now.getTime() - dueAt.getTime()) / 1000);
     const result = await transitionOrder(deps.prisma, deps.bus, {
       orderId: candidate.id,
       to: 'TIMEOUT',
@@ -36,16 +44,30 @@ export async function sweepTimeouts(deps: { prisma: PrismaClient; bus: EventBus;
     });
     if (!result.ok) continue;
     timedOut++;
+    logForOrder(candidate.refId).info({ reason }, 'order timed out');
     if (candidate.orderToken) await deps.orderTokens.revoke(candidate.orderToken).catch(() => undefined);
   }
-  return timedOut;
+  return { timedOut, lagSeconds };
 }
 
 /** Runs the sweep every `intervalSeconds` until stopped; a failed sweep is logged and retried. */
-export function startTimeoutJob(deps: Parameters<typeof sweepTimeouts>[0], intervalSeconds: number): { stop(): Promise<void> } {
+export function startTimeoutJob(
+  deps: Parameters<typeof sweepTimeouts>[0] & { metrics: ServiceMetrics },
+  intervalSeconds: number,
+): { stop(): Promise<void> } {
   let running: Promise<unknown> = Promise.resolve();
   const timer = setInterval(() => {
-    running = running.then(() => sweepTimeouts(deps)).catch((error: unknown) => console.error('The timeout sweep failed:', (error as Error).message));
+    running = running.then(() =>
+      withLogScope({ job: 'timeouts' }, () =>
+        sweepTimeouts(deps).then(
+          ({ lagSeconds }) => deps.metrics.observeJobRun('timeouts', 'ok', lagSeconds),
+          (error: unknown) => {
+            deps.metrics.observeJobRun('timeouts', 'error');
+            log().error({ err: error }, 'the timeout sweep failed');
+          },
+        ),
+      ),
+    );
   }, intervalSeconds * 1000);
   timer.unref();
   return {

@@ -10,6 +10,7 @@ import type { InitialIdentityData } from '../domain/initial-data.js';
 import { createSrsApiClient, type SrsApiClient } from './srs-api-client.js';
 import type { DataProtection } from '../crypto/data-protection.js';
 import { escapeHtml, readForm, readJson, sendHtml, sendJson, page } from './http-helpers.js';
+import { log } from '../observability/log.js';
 
 export interface PartnerProfile {
   issuer: string;
@@ -377,7 +378,7 @@ export function createSimulators(options: {
         else if (route === 'agent' && request.method === 'GET' && profile.inPerson) await agentDesk(profile, url, response);
         else sendJson(response, 405, { error: 'method not allowed' });
       } catch (error) {
-        console.error(`Simulator ${profile.issuer} failed on ${request.method} ${url.pathname}:`, error);
+        log().error({ err: error, issuer: profile.issuer, method: request.method, path: url.pathname }, 'a partner simulator failed');
         if (!response.headersSent) sendHtml(response, 502, page(profile.title, '<p>The partner could not complete this step. Try again later.</p>'));
       }
       return true;

@@ -1,30 +1,31 @@
 import { GraphQLError } from 'graphql';
 import { builder } from './builder.js';
 import { OrderEventType, OrderEventTypeEnum, OrderStatusEnum } from './orders.js';
-import type { Prisma } from '../generated/prisma/client.js';
+import type { OrderEvent, Prisma } from '../generated/prisma/client.js';
 import type { GraphQLContext } from '../context.js';
-import type { OrderEventNotice } from '../events/bus.js';
+import type { FeedEvent } from '../events/feed.js';
 import { visibleOrders } from '../services/orders.js';
 import { orderEventStream } from '../services/event-stream.js';
+import { eventForSubscriber } from '../services/subscriber-loads.js';
 
-function mayConcernViewer(context: GraphQLContext) {
+/** visibleOrders() in memory, on an event the feed has read. */
+function visibleToViewer(context: GraphQLContext) {
   const { viewer } = context;
-  return (notice: OrderEventNotice) =>
-    viewer.role === 'ADMIN' || (viewer.role === 'IPSP' ? notice.issuer === viewer.issuer : notice.clientId === viewer.clientId);
+  return (item: FeedEvent) => viewer.role === 'ADMIN' || (viewer.role === 'IPSP' ? item.issuer === viewer.issuer : item.clientId === viewer.clientId);
 }
 
 function streamOptions(context: GraphQLContext) {
   return {
     prisma: context.prisma,
-    bus: context.services.bus,
+    feed: context.services.eventFeed,
     viewer: context.viewer,
     tokenStillValid: context.services.tokenStillValid,
     tokenCheckIntervalMs: context.config.subscriptionTokenCheckSeconds * 1000,
   };
 }
 
-const loadEvent = (query: object, payload: { id: string }, context: GraphQLContext) =>
-  context.prisma.orderEvent.findUniqueOrThrow({ ...query, where: { id: payload.id } });
+const loadEvent = (query: Parameters<typeof eventForSubscriber>[1], payload: unknown, context: GraphQLContext) =>
+  eventForSubscriber(context.prisma, query, payload as OrderEvent);
 
 builder.subscriptionField('orderStatusChanged', (t) =>
   t.prismaField({
@@ -39,11 +40,11 @@ builder.subscriptionField('orderStatusChanged', (t) =>
       return orderEventStream({
         ...streamOptions(context),
         where: { orderId: order.id },
-        mayConcern: (notice) => notice.orderId === order.id,
+        matches: (item) => item.event.orderId === order.id,
         afterSequence: latest ? latest.sequence - 1n : 0n,
       });
     },
-    resolve: (query, payload, _args, context) => loadEvent(query, payload as { id: string }, context),
+    resolve: (query, payload, _args, context) => loadEvent(query, payload, context),
   }),
 );
 
@@ -77,14 +78,20 @@ builder.subscriptionField('orderEvents', (t) =>
         ...(filter?.types && { type: { in: [...filter.types] } }),
         ...(filter?.statuses && { status: { in: [...filter.statuses] } }),
       };
-      const concerns = mayConcernViewer(context);
+      const visible = visibleToViewer(context);
+      const types = filter?.types && new Set<string>(filter.types);
+      const statuses = filter?.statuses && new Set<string>(filter.statuses);
       return orderEventStream({
         ...streamOptions(context),
         where,
-        mayConcern: (notice) => concerns(notice) && (!refIds || refIds.includes(notice.refId)),
+        matches: (item) =>
+          visible(item) &&
+          (!refIds || refIds.includes(item.refId)) &&
+          (!types || types.has(item.event.type)) &&
+          (!statuses || statuses.has(item.event.status)),
         afterSequence,
       });
     },
-    resolve: (query, payload, _args, context) => loadEvent(query, payload as { id: string }, context),
+    resolve: (query, payload, _args, context) => loadEvent(query, payload, context),
   }),
 );

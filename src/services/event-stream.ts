@@ -1,19 +1,19 @@
 import { Repeater } from 'graphql-yoga';
 import { GraphQLError } from 'graphql';
-import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
+import type { OrderEvent, Prisma, PrismaClient } from '../generated/prisma/client.js';
 import type { Viewer } from '../context.js';
-import type { EventBus, OrderEventNotice } from '../events/bus.js';
+import type { EventFeed, FeedEvent } from '../events/feed.js';
 
 const PAGE = 200;
 
 export interface EventStreamOptions {
   prisma: PrismaClient;
-  bus: EventBus;
+  feed: EventFeed;
   viewer: Viewer;
-  /** Which events, beyond what the viewer may read anyway. */
+  /** Which stored events the stream delivers (with what the viewer may read), for catch-up reads. */
   where: Prisma.OrderEventWhereInput;
-  /** A cheap pre-check on notices, so unrelated traffic costs no query. */
-  mayConcern: (notice: OrderEventNotice) => boolean;
+  /** The same rule as `where`, on an event the feed has read: must agree with it exactly. */
+  matches: (event: FeedEvent) => boolean;
   /** Deliver the events after this sequence; null: only events committed from now on. */
   afterSequence: bigint | null;
   tokenStillValid: (accessToken: string) => Promise<boolean>;
@@ -22,23 +22,43 @@ export interface EventStreamOptions {
 
 /**
  * A live stream of stored order events, in sequence order, with no gap and no duplicate.
- * Notices only wake the stream; it then reads what follows the last delivered sequence from
- * the database. Events are written in commit order (see order-transitions.ts), so that read
- * sees every earlier event. The stream ends with UNAUTHENTICATED once the token expires, is
- * revoked or its client is disabled.
+ * While the stream is level with the process's feed, it takes its events from the feed's
+ * batches in memory. When it is behind (a replay after a sequence, or a batch it could not take
+ * while reading), it reads from the table itself until it is level again. Events are written in
+ * commit order (see order-transitions.ts), so a read after sequence N sees every later event.
+ * The stream ends with UNAUTHENTICATED once the token expires, is revoked or its client is
+ * disabled.
  */
-export function orderEventStream(options: EventStreamOptions): AsyncIterable<{ id: string; sequence: bigint }> {
-  const { prisma, bus, viewer } = options;
-  return new Repeater<{ id: string; sequence: bigint }>(async (push, stop) => {
-    let pending = true;
+export function orderEventStream(options: EventStreamOptions): AsyncIterable<OrderEvent> {
+  const { prisma, feed, viewer } = options;
+  return new Repeater<OrderEvent>(async (push, stop) => {
+    // Every event up to `last` that the stream delivers has been queued or delivered.
+    let last = options.afterSequence ?? feed.tail;
+    let behind = last < feed.tail;
+    let readingTable = false;
     let checkToken = false;
     let stopped = false;
+    const queue: OrderEvent[] = [];
     let wake = () => {};
-    const unsubscribe = bus.subscribe((notice) => {
-      if (!options.mayConcern(notice)) return;
-      pending = true;
-      wake();
-    });
+
+    const stopListening = feed.listen(
+      (batch) => {
+        if (stopped) return;
+        if (readingTable || behind || batch.after > last) {
+          behind = true;
+        } else {
+          for (const item of batch.events) if (item.event.sequence > last && options.matches(item)) queue.push(item.event);
+          // A read of the table may have gone further than the feed had when it read this batch.
+          if (batch.through > last) last = batch.through;
+        }
+        wake();
+      },
+      // The service is shutting down: the stream completes, and a client resumes elsewhere.
+      () => {
+        stopped = true;
+        wake();
+      },
+    );
     const timer = setInterval(() => {
       checkToken = true;
       wake();
@@ -52,12 +72,8 @@ export function orderEventStream(options: EventStreamOptions): AsyncIterable<{ i
       wake();
     });
     try {
-      let last =
-        options.afterSequence ??
-        (await prisma.orderEvent.aggregate({ _max: { sequence: true } }))._max.sequence ??
-        0n;
       while (!stopped) {
-        if (!pending && !checkToken) await new Promise<void>((resolve) => (wake = resolve));
+        if (!queue.length && !behind && !checkToken) await new Promise<void>((resolve) => (wake = resolve));
         if (stopped) break;
         if (checkToken) {
           checkToken = false;
@@ -67,26 +83,36 @@ export function orderEventStream(options: EventStreamOptions): AsyncIterable<{ i
             });
           }
         }
-        if (!pending) continue;
-        pending = false;
-        const rows = await prisma.orderEvent.findMany({
-          where: { AND: [options.where, { sequence: { gt: last } }] },
-          orderBy: { sequence: 'asc' },
-          take: PAGE,
-          select: { id: true, sequence: true },
-        });
-        for (const row of rows) {
-          if (stopped) break;
-          await push(row);
-          last = row.sequence;
+        if (behind && !queue.length) {
+          behind = false;
+          readingTable = true;
+          // Everything up to the feed's tail is committed, so this read covers it all.
+          const levelWith = feed.tail;
+          try {
+            const rows = await prisma.orderEvent.findMany({
+              where: { AND: [options.where, { sequence: { gt: last } }] },
+              orderBy: { sequence: 'asc' },
+              take: PAGE,
+            });
+            queue.push(...rows);
+            if (rows.length === PAGE) {
+              last = rows[rows.length - 1].sequence;
+              behind = true;
+            } else {
+              last = rows.length && rows[rows.length - 1].sequence > levelWith ? rows[rows.length - 1].sequence : levelWith;
+              if (feed.tail > last) behind = true;
+            }
+          } finally {
+            readingTable = false;
+          }
         }
-        if (rows.length === PAGE) pending = true;
+        while (queue.length && !stopped) await push(queue.shift()!);
       }
       stop();
     } catch (error) {
       stop(error);
     } finally {
-      unsubscribe();
+      stopListening();
       clearInterval(timer);
       clearTimeout(expiry);
     }

@@ -2,6 +2,7 @@ import type { Order, OrderEventType, OrderStatus, Prisma, PrismaClient } from '.
 import { canTransition } from '../domain/order-status.js';
 import { failed, ok, userError, type Result } from '../domain/user-errors.js';
 import type { EventBus, OrderEventNotice } from '../events/bus.js';
+import { logForOrder } from '../observability/log.js';
 
 type Tx = Prisma.TransactionClient;
 
@@ -66,13 +67,13 @@ export async function transitionOrder(prisma: PrismaClient, bus: EventBus, reque
       request.lock === 'skip'
         ? await tx.$queryRaw<Array<{ status: OrderStatus }>>`SELECT status FROM "Order" WHERE id = ${request.orderId} FOR UPDATE SKIP LOCKED`
         : await tx.$queryRaw<Array<{ status: OrderStatus }>>`SELECT status FROM "Order" WHERE id = ${request.orderId} FOR UPDATE`;
-    if (!locked) return failed<{ order: Order; notices: OrderEventNotice[] }>(userError('ORDER_NOT_FOUND', 'No such order.', ['input', 'refId']));
+    if (!locked) return failed<{ order: Order; notices: OrderEventNotice[]; from: OrderStatus }>(userError('ORDER_NOT_FOUND', 'No such order.', ['input', 'refId']));
     if (request.precondition && !request.precondition(await tx.order.findUniqueOrThrow({ where: { id: request.orderId } }))) {
-      return failed<{ order: Order; notices: OrderEventNotice[] }>(userError('ILLEGAL_TRANSITION', 'The order changed meanwhile.', null));
+      return failed<{ order: Order; notices: OrderEventNotice[]; from: OrderStatus }>(userError('ILLEGAL_TRANSITION', 'The order changed meanwhile.', null));
     }
     const from = locked.status;
     if (!canTransition(from, request.to)) {
-      return failed<{ order: Order; notices: OrderEventNotice[] }>(
+      return failed<{ order: Order; notices: OrderEventNotice[]; from: OrderStatus }>(
         userError('ILLEGAL_TRANSITION', `An order in ${from} cannot move to ${request.to}.`, ['input', 'status']),
       );
     }
@@ -85,9 +86,10 @@ export async function transitionOrder(prisma: PrismaClient, bus: EventBus, reque
       { status: request.to, previousStatus: from, reason: request.reason, actor: request.actor },
       ...(extra.events ?? []),
     ]);
-    return ok({ order, notices });
+    return ok({ order, notices, from });
   });
   if (!outcome.ok) return outcome;
   bus.publish(outcome.value.notices);
+  logForOrder(outcome.value.order.refId).info({ from: outcome.value.from, to: request.to, actor: request.actor }, 'order status changed');
   return ok(outcome.value.order);
 }

@@ -3,6 +3,7 @@ import { Prisma, type Order, type OrderStatus, type PrismaClient } from '../gene
 import type { Viewer } from '../context.js';
 import type { Config } from '../config.js';
 import type { EventBus } from '../events/bus.js';
+import { logForOrder } from '../observability/log.js';
 import type { OrderTokens } from '../auth/order-tokens.js';
 import type { ConnectorRegistry } from '../partners/connector.js';
 import { PartnerError } from '../partners/connector.js';
@@ -119,6 +120,7 @@ export async function placeOrder(deps: OrderServiceDeps, viewer: Viewer, input: 
       return { order, notices };
     });
     deps.bus.publish(notices);
+    logForOrder(order.refId).info({ issuer: order.issuer, externalId }, 'order placed');
     created = order;
   } catch (error) {
     // A concurrent request with the same key won the race: answer as a replay of its order.
@@ -166,7 +168,7 @@ async function openAtPartner(deps: OrderServiceDeps, order: Order, methodName: s
   } catch (error) {
     if (orderToken) await deps.orderTokens.revoke(orderToken).catch(() => undefined);
     const reason = error instanceof PartnerError ? error.message : 'The partner could not open the order.';
-    if (!(error instanceof PartnerError)) console.error(`Opening order ${order.refId} at ${order.issuer} failed:`, error);
+    if (!(error instanceof PartnerError)) logForOrder(order.refId).error({ err: error, issuer: order.issuer }, 'opening the order at the partner failed');
     return transitionOrder(deps.prisma, deps.bus, { orderId: order.id, to: 'ERROR', reason, actor: 'system' });
   }
 }
@@ -183,7 +185,7 @@ export async function cancelOrder(deps: OrderServiceDeps, viewer: Viewer, input:
     // ends its side by the target URL's expiry or the revoked token.
     await deps.connectors(order.issuer)
       ?.cancelOrder({ refId: order.refId, ipspOrderId: order.ipspOrderId, orderToken: order.orderToken })
-      .catch((error: unknown) => console.warn(`Cancelling ${order.refId} at ${order.issuer} failed: ${(error as Error).message}`));
+      .catch((error: unknown) => logForOrder(order.refId).warn({ err: error, issuer: order.issuer }, 'cancelling the order at the partner failed'));
   }
   if (result.ok && order.orderToken) await deps.orderTokens.revoke(order.orderToken);
   return result;

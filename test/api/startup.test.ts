@@ -99,6 +99,14 @@ afterAll(async () => {
   }
 });
 
+/** The service's stdout as JSON log lines; a line that is not JSON fails the test. */
+function logLines(stdout: string): Array<Record<string, unknown>> {
+  return stdout
+    .split('\n')
+    .filter((line) => line.trim())
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
 describe.skipIf(backend === 'postgres')('starting src/main.ts', () => {
   const dataDirs: string[] = [];
   const tempDataDir = () => {
@@ -126,15 +134,35 @@ describe.skipIf(backend === 'postgres')('starting src/main.ts', () => {
     const dataDir = tempDataDir();
     const port = await freePort();
     const first = startMain({ PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir });
-    await first.waitForStdout(/OAuth2 discovery:.*\n/, 90_000);
-    const stdout = first.stdout();
-    expect(stdout).toContain(`Smart Registration Service listening on 127.0.0.1:${port} (embedded PostgreSQL in ${dataDir})`);
-    expect(stdout).toMatch(new RegExp(`^ +GraphQL and GraphiQL: +http://localhost:${port}/graphql$`, 'm'));
-    expect(stdout).toMatch(new RegExp(`^ +OAuth2 discovery: +http://localhost:${port}/oidc/\\.well-known/openid-configuration$`, 'm'));
+    await first.waitForStdout(/listening.*\n/, 90_000);
+    // Logs are JSON lines (pino), one object per line, nothing else on stdout.
+    const started = logLines(first.stdout()).find((line) => String(line.msg).includes('listening'));
+    expect(started).toMatchObject({
+      level: 30,
+      service: 'srs',
+      graphql: `http://localhost:${port}/graphql`,
+      oauth2: `http://localhost:${port}/oidc/.well-known/openid-configuration`,
+      metrics: `http://localhost:${port}/metrics`,
+      broker: 'none',
+    });
+    expect(started?.msg).toContain(`Smart Registration Service listening on 127.0.0.1:${port} (embedded PostgreSQL in ${dataDir})`);
 
     const health = await fetch(`http://127.0.0.1:${port}/health`);
     expect(health.status).toBe(200);
     expect(await health.json()).toEqual({ status: 'ok', database: 'embedded' });
+
+    // Every request gets an id (or keeps a proxy's), answered in a header and written in its log line.
+    const unknown = await fetch(`http://127.0.0.1:${port}/nothing-here`, { headers: { 'x-request-id': 'proxy-req-42' } });
+    expect(unknown.status).toBe(404);
+    expect(unknown.headers.get('x-request-id')).toBe('proxy-req-42');
+    const fresh = await fetch(`http://127.0.0.1:${port}/nothing-either`, { headers: { 'x-request-id': 'not a valid id!' } });
+    expect(fresh.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    await expect.poll(() => logLines(first.stdout()).find((line) => line.requestId === 'proxy-req-42')).toMatchObject({
+      msg: 'request completed',
+      method: 'GET',
+      path: '/nothing-here',
+      status: 404,
+    });
     const discovery = await fetch(`http://127.0.0.1:${port}/oidc/.well-known/openid-configuration`);
     expect(discovery.status).toBe(200);
     expect(((await discovery.json()) as { issuer: string }).issuer).toBe(`http://localhost:${port}/oidc`);
@@ -152,7 +180,9 @@ describe.skipIf(backend === 'postgres')('starting src/main.ts', () => {
 
     first.signal('SIGTERM');
     await withTimeout(first.exited, 30_000, 'stopping on SIGTERM');
-    expect(first.stdout()).toContain('SIGTERM received, shutting down');
+    expect(logLines(first.stdout())).toEqual(
+      expect.arrayContaining([expect.objectContaining({ msg: 'shutting down', signal: 'SIGTERM' }), expect.objectContaining({ msg: 'stopped' })]),
+    );
     expect(first.stderr()).not.toMatch(STACK_LINE);
     // The service is gone: its lock is released and nothing answers on its port.
     expect(fs.existsSync(path.join(dataDir, 'srs.lock'))).toBe(false);

@@ -39,6 +39,13 @@ describe('loadConfig', () => {
       termsVersion: '2026-11',
       termsLinkTtlHours: 72,
       smsOutboxSweepSeconds: 5,
+      redisUrl: undefined,
+      redisChannel: 'srs:order-events',
+      eventPollSeconds: 1,
+      oidcStore: 'database',
+      logLevel: 'info',
+      shutdownGraceSeconds: 10,
+      metricsToken: undefined,
     });
   });
 
@@ -70,6 +77,13 @@ describe('loadConfig', () => {
         TERMS_VERSION: 'v7',
         TERMS_LINK_TTL_HOURS: '24',
         SMS_OUTBOX_SWEEP_SECONDS: '1',
+        REDIS_URL: 'redis://:secret@redis.internal:6380/2',
+        REDIS_CHANNEL: 'srs-prod:events',
+        EVENT_POLL_SECONDS: '0.5',
+        OIDC_STORE: 'memory',
+        LOG_LEVEL: 'debug',
+        SHUTDOWN_GRACE_SECONDS: '25',
+        METRICS_TOKEN: 'a-long-scrape-token-123',
       }),
     ).toStrictEqual({
       port: 8080,
@@ -92,6 +106,13 @@ describe('loadConfig', () => {
       termsVersion: 'v7',
       termsLinkTtlHours: 24,
       smsOutboxSweepSeconds: 1,
+      redisUrl: 'redis://:secret@redis.internal:6380/2',
+      redisChannel: 'srs-prod:events',
+      eventPollSeconds: 0.5,
+      oidcStore: 'memory',
+      logLevel: 'debug',
+      shutdownGraceSeconds: 25,
+      metricsToken: 'a-long-scrape-token-123',
     });
   });
 
@@ -127,6 +148,14 @@ describe('loadConfig', () => {
     expect(error.message).toContain('"mysql://x"');
     expect(error.message).toContain('"yes"');
     expect(error.problems.find((problem) => problem.startsWith('DATABASE_URL'))).toContain('postgres');
+  });
+
+  it('never shows a secret or a password in its messages', () => {
+    const error = configError({ METRICS_TOKEN: 'short', REDIS_URL: 'http://user:hunter2@redis:6379', DATABASE_URL: 'mysql://me:s3cret@db/x' });
+    expect(error.problems.map((problem) => problem.split(':')[0]).sort()).toEqual(['DATABASE_URL', 'METRICS_TOKEN', 'REDIS_URL']);
+    expect(error.message).not.toMatch(/short|hunter2|s3cret/);
+    expect(error.message).toContain('"http://user:***@redis:6379"');
+    expect(error.message).toContain('METRICS_TOKEN: must be at least 16 characters (got a value of 5 characters)');
   });
 
   it('rejects out-of-range and non-integer numbers', () => {

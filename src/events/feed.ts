@@ -1,0 +1,115 @@
+import type { OrderEvent, PrismaClient } from '../generated/prisma/client.js';
+import type { EventBus } from './bus.js';
+
+const PAGE = 500;
+
+/** A stored event with what routing it to its subscribers needs of its order. */
+export interface FeedEvent {
+  event: OrderEvent;
+  refId: string;
+  clientId: string;
+  issuer: string;
+}
+
+/** Every event stored after `after`, up to and including `through`, in sequence order. */
+export interface FeedBatch {
+  after: bigint;
+  through: bigint;
+  events: FeedEvent[];
+}
+
+/**
+ * This process's one reader of the event table. A notice (from this process or, through the
+ * broker, from another) or the periodic poll makes it read what follows the last sequence it
+ * has seen, once, however many streams are open; it hands each batch to every stream, which
+ * filters it in memory. So an event reaches ten thousand subscribers with one query, and a lost
+ * notice delays events by at most one poll interval instead of losing them.
+ */
+export interface EventFeed {
+  /** The last sequence this feed has read; every event up to it is committed. */
+  readonly tail: bigint;
+  /** How many streams listen. */
+  readonly listeners: number;
+  /** `onClose`: the feed is closing (the service shuts down); streams end then. */
+  listen(listener: (batch: FeedBatch) => void, onClose?: () => void): () => void;
+  close(): Promise<void>;
+}
+
+export async function startEventFeed(deps: { prisma: PrismaClient; bus: EventBus; pollIntervalMs: number; onError: (message: string) => void }): Promise<EventFeed> {
+  const { prisma } = deps;
+  const listeners = new Set<(batch: FeedBatch) => void>();
+  const closeListeners = new Map<(batch: FeedBatch) => void, () => void>();
+  let tail = (await prisma.orderEvent.aggregate({ _max: { sequence: true } }))._max.sequence ?? 0n;
+  let reading: Promise<void> | undefined;
+  let again = false;
+  let closed = false;
+
+  const readOnce = async () => {
+    for (;;) {
+      const rows = await prisma.orderEvent.findMany({
+        where: { sequence: { gt: tail } },
+        orderBy: { sequence: 'asc' },
+        take: PAGE,
+        include: { order: { select: { refId: true, clientId: true, issuer: true } } },
+      });
+      if (rows.length === 0 || closed) return;
+      const batch: FeedBatch = {
+        after: tail,
+        through: rows[rows.length - 1].sequence,
+        events: rows.map(({ order, ...event }) => ({ event, ...order })),
+      };
+      tail = batch.through;
+      for (const listener of listeners) listener(batch);
+      if (rows.length < PAGE) return;
+    }
+  };
+  // One read at a time; wake-ups during a read make one more read after it.
+  const read = () => {
+    if (closed) return;
+    if (reading) {
+      again = true;
+      return;
+    }
+    reading = readOnce()
+      .catch((error: unknown) => deps.onError(`Reading new order events failed: ${(error as Error).message}`))
+      .finally(() => {
+        reading = undefined;
+        if (again) {
+          again = false;
+          read();
+        }
+      });
+  };
+
+  const unsubscribe = deps.bus.subscribe((notice) => {
+    if (notice.sequence > tail) read();
+  });
+  const poll = setInterval(read, deps.pollIntervalMs);
+  poll.unref();
+
+  return {
+    get tail() {
+      return tail;
+    },
+    get listeners() {
+      return listeners.size;
+    },
+    listen(listener, onClose) {
+      listeners.add(listener);
+      if (onClose) closeListeners.set(listener, onClose);
+      return () => {
+        listeners.delete(listener);
+        closeListeners.delete(listener);
+      };
+    },
+    async close() {
+      closed = true;
+      clearInterval(poll);
+      unsubscribe();
+      for (const onClose of closeListeners.values()) onClose();
+      listeners.clear();
+      closeListeners.clear();
+      await reading;
+    },
+  };
+}
