@@ -8,6 +8,8 @@ import { ALL_SCOPES, CLIENT_ROLES } from './auth/scopes.js';
 import { rotateServiceKey } from './auth/service-keys.js';
 import { EVIDENCE_KEY_PURPOSE } from './crypto/evidence-signing.js';
 import { revokeEvidence } from './services/evidence-admin.js';
+import { createRedisEventBus } from './events/redis-bus.js';
+import type { Invalidation } from './events/bus.js';
 
 const USAGE = `Usage: npm run cli -- <command>
 
@@ -94,6 +96,8 @@ async function run(argv: string[]): Promise<void> {
     } else {
       const client = await disableClient(prisma, rest[0]);
       if (!client) throw new UsageError(`No client with id ${rest[0]}.`);
+      // Running processes keep recent token checks for TOKEN_CACHE_SECONDS; tell them now.
+      if (config.redisUrl) await announceInvalidation(config.redisUrl, config.redisChannel, { kind: 'client', id: client.id });
       console.log(`Disabled client ${client.id} ("${client.name}"); its tokens are revoked.`);
     }
   } finally {
@@ -121,3 +125,9 @@ run(process.argv.slice(2)).then(
     process.exit(1);
   },
 );
+
+async function announceInvalidation(url: string, channel: string, invalidation: Invalidation): Promise<void> {
+  const bus = await createRedisEventBus({ url, channel, onError: () => {} });
+  bus.publishInvalidation(invalidation);
+  await bus.close();
+}

@@ -28,6 +28,7 @@ const environmentSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(600).default(10),
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  TOKEN_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(5),
 });
 
 export interface Config {
@@ -69,6 +70,8 @@ export interface Config {
   shutdownGraceSeconds: number;
   /** Set: /metrics answers only requests bearing this token. */
   metricsToken?: string;
+  /** How long a successful access token check is kept in memory (0: never). */
+  tokenCacheSeconds: number;
 }
 
 /** Thrown with every problem of the environment at once, each naming its variable. */
@@ -132,5 +135,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: values.LOG_LEVEL,
     shutdownGraceSeconds: values.SHUTDOWN_GRACE_SECONDS,
     metricsToken: values.METRICS_TOKEN,
+    tokenCacheSeconds: values.TOKEN_CACHE_SECONDS,
   };
 }

@@ -10,7 +10,7 @@ import type { GraphQLContext } from './context.js';
 import { openDatabaseAdapter, type DatabaseHandle } from './db/adapter.js';
 import { applyMigrations } from './db/migrate.js';
 import { createOidcProvider, OIDC_MOUNT_PATH } from './auth/oidc.js';
-import { authenticateBearer, tokenStillValid } from './auth/bearer.js';
+import { createBearerAuthenticator } from './auth/bearer.js';
 import { createOrderTokens } from './auth/order-tokens.js';
 import { createInProcessEventBus, type EventBus } from './events/bus.js';
 import { createRedisEventBus } from './events/redis-bus.js';
@@ -59,14 +59,6 @@ export async function startService(config: Config): Promise<RunningService> {
   const dataProtection = createDataProtection(config.dataKeys ?? embeddedDataKeys(config.dataDir));
   const evidenceSigner = createEvidenceSigner(prisma, config.publicUrl);
 
-  const oidc = await createOidcProvider(config, prisma, async (refId) => {
-    // A partner checked the order token: the end user opened the target URL. Not while the order
-    // is CREATED: then the partner is checking the token of the order SRS is opening with it.
-    const now = new Date();
-    await prisma.order.updateMany({ where: { refId, startedAt: null, status: { not: 'CREATED' } }, data: { startedAt: now } });
-    await prisma.order.updateMany({ where: { refId, status: { not: 'CREATED' } }, data: { lastActivityAt: now } });
-  });
-  const oidcCallback = oidc.callback();
   let bus: EventBus;
   try {
     bus = config.redisUrl
@@ -77,6 +69,19 @@ export async function startService(config: Config): Promise<RunningService> {
     await database.close();
     throw error;
   }
+  const oidc = await createOidcProvider(config, prisma, {
+    onOrderTokenIntrospected: async (refId) => {
+      // A partner checked the order token: the end user opened the target URL. Not while the
+      // order is CREATED: then the partner is checking the token of the order SRS is opening.
+      const now = new Date();
+      await prisma.order.updateMany({ where: { refId, startedAt: null, status: { not: 'CREATED' } }, data: { startedAt: now } });
+      await prisma.order.updateMany({ where: { refId, status: { not: 'CREATED' } }, data: { lastActivityAt: now } });
+    },
+    onTokenDestroyed: (id) => bus.publishInvalidation({ kind: 'token', id }),
+  });
+  const bearer = createBearerAuthenticator({ provider: oidc, prisma, cacheSeconds: config.tokenCacheSeconds });
+  bus.onInvalidation((invalidation) => (invalidation.kind === 'token' ? bearer.forgetToken(invalidation.id) : bearer.forgetClient(invalidation.id)));
+  const oidcCallback = oidc.callback();
   const eventFeed = await startEventFeed({ prisma, bus, pollIntervalMs: config.eventPollSeconds * 1000, onError: (message) => log().error(message) });
   // Filled in once the WebSocket server exists.
   let webSocketConnections = () => 0;
@@ -107,7 +112,7 @@ export async function startService(config: Config): Promise<RunningService> {
     onSmsQueued: smsWorker.wake,
     simulation: createSimulation({ prisma, internalUrl: config.internalUrl, testMode: config.testMode }),
     eventFeed,
-    tokenStillValid: (accessToken) => tokenStillValid(oidc, prisma, accessToken),
+    tokenStillValid: bearer.stillValid,
   };
 
   const yoga = createYoga<{ connectionParams?: Record<string, unknown> }, GraphQLContext>({
@@ -128,7 +133,7 @@ export async function startService(config: Config): Promise<RunningService> {
       prisma,
       config,
       services,
-      viewer: await authenticateBearer(oidc, prisma, connectionParams ? authorizationParam(connectionParams) : request.headers.get('authorization')),
+      viewer: await bearer.authenticate(connectionParams ? authorizationParam(connectionParams) : request.headers.get('authorization')),
     }),
   });
 
@@ -200,7 +205,7 @@ export async function startService(config: Config): Promise<RunningService> {
     {
       onConnect: async ({ connectionParams }) => {
         try {
-          await authenticateBearer(oidc, prisma, authorizationParam(connectionParams ?? {}));
+          await bearer.authenticate(authorizationParam(connectionParams ?? {}));
           return true;
         } catch {
           return false;

@@ -19,9 +19,8 @@ function unauthenticated(message: string): GraphQLError {
  * expired or revoked token, or one of a disabled client, is UNAUTHENTICATED.
  */
 export async function authenticateBearer(provider: Provider, prisma: PrismaClient, authorization: string | null | undefined): Promise<Viewer> {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
-  if (!match) throw unauthenticated('Send an OAuth2 access token: Authorization: Bearer <token>.');
-  const token = await provider.ClientCredentials.find(match[1]);
+  const accessToken = tokenOf(authorization);
+  const token = await provider.ClientCredentials.find(accessToken);
   if (!token) throw unauthenticated('The access token is unknown, expired or revoked.');
   // Order tokens travel in target URLs to end users and partners; they open no API.
   if (orderClaimsOf(token.extra)) throw unauthenticated('An order token is not an API access token.');
@@ -34,16 +33,68 @@ export async function authenticateBearer(provider: Provider, prisma: PrismaClien
     issuer: client.issuer,
     scopes: [...token.scopes].filter((scope) => client.scopes.includes(scope)) as Scope[],
     tokenExpiresAt: new Date((token.exp ?? 0) * 1000),
-    accessToken: match[1],
+    accessToken,
   };
 }
 
-/** Whether a token still authenticates: subscriptions re-check while they run. */
-export async function tokenStillValid(provider: Provider, prisma: PrismaClient, accessToken: string): Promise<boolean> {
-  try {
-    await authenticateBearer(provider, prisma, `Bearer ${accessToken}`);
-    return true;
-  } catch {
-    return false;
-  }
+function tokenOf(authorization: string | null | undefined): string {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
+  if (!match) throw unauthenticated('Send an OAuth2 access token: Authorization: Bearer <token>.');
+  return match[1];
+}
+
+/** Bearer authentication with the answers for recently seen tokens kept in memory. */
+export interface BearerAuthenticator {
+  authenticate(authorization: string | null | undefined): Promise<Viewer>;
+  /** Whether a token still authenticates: subscriptions re-check while they run. */
+  stillValid(accessToken: string): Promise<boolean>;
+  /** A token was revoked (here, or on another process). */
+  forgetToken(accessToken: string): void;
+  /** A client was disabled (its tokens are gone from the database). */
+  forgetClient(clientId: string): void;
+}
+
+const MAX_CACHED_TOKENS = 50_000;
+
+/**
+ * Every API request and every running subscription proves its token. Checking it costs two
+ * queries (the token, its client), the largest part of a cheap request such as `lookup`; so a
+ * successful check is kept for `cacheSeconds` (never past the token's expiry). Revocation
+ * through this process, and invalidations other processes publish through the broker, remove
+ * the entry at once; a revocation that reaches no broker (several processes without Redis)
+ * takes effect within `cacheSeconds`. Failed checks are never kept.
+ */
+export function createBearerAuthenticator(deps: { provider: Provider; prisma: PrismaClient; cacheSeconds: number }): BearerAuthenticator {
+  const checked = new Map<string, { viewer: Viewer; until: number }>();
+  const authenticate = async (authorization: string | null | undefined) => {
+    const accessToken = tokenOf(authorization);
+    const now = Date.now();
+    const hit = checked.get(accessToken);
+    if (hit && hit.until > now) return hit.viewer;
+    if (hit) checked.delete(accessToken);
+    const viewer = await authenticateBearer(deps.provider, deps.prisma, `Bearer ${accessToken}`);
+    if (deps.cacheSeconds > 0) {
+      // Maps iterate in insertion order: dropping the first entry drops the oldest.
+      if (checked.size >= MAX_CACHED_TOKENS) checked.delete(checked.keys().next().value!);
+      checked.set(accessToken, { viewer, until: Math.min(now + deps.cacheSeconds * 1000, viewer.tokenExpiresAt.getTime()) });
+    }
+    return viewer;
+  };
+  return {
+    authenticate,
+    async stillValid(accessToken) {
+      try {
+        await authenticate(`Bearer ${accessToken}`);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    forgetToken(accessToken) {
+      checked.delete(accessToken);
+    },
+    forgetClient(clientId) {
+      for (const [accessToken, entry] of checked) if (entry.viewer.clientId === clientId) checked.delete(accessToken);
+    },
+  };
 }

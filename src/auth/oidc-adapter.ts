@@ -6,7 +6,7 @@ import { Prisma, type PrismaClient } from '../generated/prisma/client.js';
  * are valid in every process that shares the database. Clients are the exception: they are read
  * from the service's own Client table, where secrets are stored hashed.
  */
-export function createOidcAdapter(prisma: PrismaClient) {
+export function createOidcAdapter(prisma: PrismaClient, onDestroyed: (type: string, id: string) => void = () => {}) {
   return class PrismaOidcAdapter implements Adapter {
     constructor(private readonly type: string) {}
 
@@ -50,6 +50,7 @@ export function createOidcAdapter(prisma: PrismaClient) {
 
     async destroy(id: string): Promise<void> {
       await prisma.oidcPayload.deleteMany({ where: { id, type: this.type } });
+      onDestroyed(this.type, id);
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
@@ -88,7 +89,7 @@ async function findClientMetadata(prisma: PrismaClient, clientId: string): Promi
  * Tokens die with the process and are unknown to other processes: only for measuring what the
  * database adapter costs (OIDC_STORE=memory in the benchmarks).
  */
-export function createMemoryOidcAdapter(prisma: PrismaClient) {
+export function createMemoryOidcAdapter(prisma: PrismaClient, onDestroyed: (type: string, id: string) => void = () => {}) {
   const store = new Map<string, { payload: AdapterPayload; expiresAt?: number }>();
   return class MemoryOidcAdapter implements Adapter {
     constructor(private readonly type: string) {}
@@ -123,6 +124,7 @@ export function createMemoryOidcAdapter(prisma: PrismaClient) {
 
     async destroy(id: string): Promise<void> {
       store.delete(this.key(id));
+      onDestroyed(this.type, id);
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {

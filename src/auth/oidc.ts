@@ -21,11 +21,19 @@ export const OIDC_MOUNT_PATH = '/oidc';
 export async function createOidcProvider(
   config: Config,
   prisma: PrismaClient,
-  onOrderTokenIntrospected: (refId: string) => Promise<void> = async () => {},
+  hooks: {
+    onOrderTokenIntrospected?: (refId: string) => Promise<void>;
+    /** A token was revoked or otherwise destroyed. */
+    onTokenDestroyed?: (id: string) => void;
+  } = {},
 ): Promise<Provider> {
+  const onOrderTokenIntrospected = hooks.onOrderTokenIntrospected ?? (async () => {});
+  const onDestroyed = (type: string, id: string) => {
+    if (type === 'ClientCredentials') hooks.onTokenDestroyed?.(id);
+  };
   const keys = await loadServiceKeys(prisma, 'oidc');
   const provider = new Provider(`${config.publicUrl}${OIDC_MOUNT_PATH}`, {
-    adapter: config.oidcStore === 'memory' ? createMemoryOidcAdapter(prisma) : createOidcAdapter(prisma),
+    adapter: config.oidcStore === 'memory' ? createMemoryOidcAdapter(prisma, onDestroyed) : createOidcAdapter(prisma, onDestroyed),
     jwks: { keys: keys as never },
     // No cookies are set for client credentials, but the provider insists on keys.
     cookies: { keys: keys.map((key) => createHash('sha256').update(String(key.d)).digest('base64url')) },

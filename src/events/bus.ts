@@ -10,6 +10,12 @@ export interface OrderEventNotice {
   issuer: string;
 }
 
+/** Something other processes must forget at once: a revoked token, a disabled client. */
+export interface Invalidation {
+  kind: 'token' | 'client';
+  id: string;
+}
+
 /**
  * The one pub/sub module of the service. Notices are published only after their transaction
  * committed; subscribers read the events themselves from the database, so a notice is a wake-up
@@ -18,6 +24,8 @@ export interface OrderEventNotice {
 export interface EventBus {
   publish(notices: readonly OrderEventNotice[]): void;
   subscribe(listener: (notice: OrderEventNotice) => void): () => void;
+  publishInvalidation(invalidation: Invalidation): void;
+  onInvalidation(listener: (invalidation: Invalidation) => void): () => void;
   close(): Promise<void>;
 }
 
@@ -32,6 +40,13 @@ export function createInProcessEventBus(): EventBus {
     subscribe(listener) {
       emitter.on('event', listener);
       return () => emitter.off('event', listener);
+    },
+    publishInvalidation(invalidation) {
+      emitter.emit('invalidation', invalidation);
+    },
+    onInvalidation(listener) {
+      emitter.on('invalidation', listener);
+      return () => emitter.off('invalidation', listener);
     },
     async close() {
       emitter.removeAllListeners();

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
-import type { EventBus, OrderEventNotice } from './bus.js';
+import type { EventBus, Invalidation, OrderEventNotice } from './bus.js';
 import { createInProcessEventBus } from './bus.js';
 
 type WireNotice = Omit<OrderEventNotice, 'sequence'> & { sequence: string };
@@ -42,14 +42,20 @@ export async function createRedisEventBus(options: {
     throw new BrokerUnavailableError(`Redis at ${redactedUrl(options.url)} cannot be reached: ${(error as Error).message}`);
   }
 
-  const target = createRedisEventTarget<CustomEvent<WireNotice>>({ publishClient, subscribeClient });
+  const target = createRedisEventTarget<CustomEvent<WireNotice | Invalidation>>({ publishClient, subscribeClient });
   const local = createInProcessEventBus();
-  const fromBroker = (event: CustomEvent<WireNotice>) => {
-    const notice = event.detail;
+  const invalidationChannel = `${options.channel}:invalidations`;
+  const fromBroker = (event: CustomEvent<WireNotice | Invalidation>) => {
+    const notice = event.detail as WireNotice | null;
     if (!notice || typeof notice.sequence !== 'string' || !/^\d+$/.test(notice.sequence)) return;
     local.publish([{ ...notice, sequence: BigInt(notice.sequence) }]);
   };
+  const invalidationFromBroker = (event: CustomEvent<WireNotice | Invalidation>) => {
+    const invalidation = event.detail as Invalidation | null;
+    if ((invalidation?.kind === 'token' || invalidation?.kind === 'client') && typeof invalidation.id === 'string') local.publishInvalidation(invalidation);
+  };
   target.addEventListener(options.channel, fromBroker);
+  target.addEventListener(invalidationChannel, invalidationFromBroker);
 
   return {
     publish(notices) {
@@ -59,8 +65,14 @@ export async function createRedisEventBus(options: {
       }
     },
     subscribe: local.subscribe,
+    publishInvalidation(invalidation) {
+      local.publishInvalidation(invalidation);
+      target.dispatchEvent(new CustomEvent(invalidationChannel, { detail: invalidation }));
+    },
+    onInvalidation: local.onInvalidation,
     async close() {
       target.removeEventListener(options.channel, fromBroker);
+      target.removeEventListener(invalidationChannel, invalidationFromBroker);
       await local.close();
       await Promise.allSettled([publishClient.quit(), subscribeClient.quit()]);
     },

@@ -338,10 +338,13 @@ describe('OAuth2 server', () => {
       const doomed = await srs.createClient('SERVICE_PROVIDER');
       const token = await srs.token(doomed);
       await expectViewer(srs, token, doomed);
-      // Disabling goes through the CLI in production; here it is a fixture.
+      // Disabling goes through the CLI in production (which tells running processes through
+      // Redis); here it is a fixture that tells no one, so the service notices when its memory
+      // of the last check of this token runs out (TOKEN_CACHE_SECONDS, 5 by default).
       const disabled = await disableClient(srs.service.prisma, doomed.clientId);
       expect(disabled?.enabled).toBe(false);
 
+      await expect.poll(async () => (await srs.graphql(ViewerQuery, { token })).status, { timeout: 8_000, interval: 250 }).toBe(401);
       await expectUnauthenticated(srs, token);
       const { status, body } = await srs.requestToken(doomed);
       expect(status).toBe(401);

@@ -46,6 +46,7 @@ describe('loadConfig', () => {
       logLevel: 'info',
       shutdownGraceSeconds: 10,
       metricsToken: undefined,
+      tokenCacheSeconds: 5,
     });
   });
 
@@ -84,6 +85,7 @@ describe('loadConfig', () => {
         LOG_LEVEL: 'debug',
         SHUTDOWN_GRACE_SECONDS: '25',
         METRICS_TOKEN: 'a-long-scrape-token-123',
+        TOKEN_CACHE_SECONDS: '0',
       }),
     ).toStrictEqual({
       port: 8080,
@@ -113,6 +115,7 @@ describe('loadConfig', () => {
       logLevel: 'debug',
       shutdownGraceSeconds: 25,
       metricsToken: 'a-long-scrape-token-123',
+      tokenCacheSeconds: 0,
     });
   });
 
