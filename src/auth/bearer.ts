@@ -66,14 +66,17 @@ const MAX_CACHED_TOKENS = 50_000;
  */
 export function createBearerAuthenticator(deps: { provider: Provider; prisma: PrismaClient; cacheSeconds: number }): BearerAuthenticator {
   const checked = new Map<string, { viewer: Viewer; until: number }>();
+  // A check that read the database before an invalidation arrived must not be kept after it.
+  let invalidations = 0;
   const authenticate = async (authorization: string | null | undefined) => {
     const accessToken = tokenOf(authorization);
     const now = Date.now();
     const hit = checked.get(accessToken);
     if (hit && hit.until > now) return hit.viewer;
     if (hit) checked.delete(accessToken);
+    const invalidationsBefore = invalidations;
     const viewer = await authenticateBearer(deps.provider, deps.prisma, `Bearer ${accessToken}`);
-    if (deps.cacheSeconds > 0) {
+    if (deps.cacheSeconds > 0 && invalidations === invalidationsBefore) {
       // Maps iterate in insertion order: dropping the first entry drops the oldest.
       if (checked.size >= MAX_CACHED_TOKENS) checked.delete(checked.keys().next().value!);
       checked.set(accessToken, { viewer, until: Math.min(now + deps.cacheSeconds * 1000, viewer.tokenExpiresAt.getTime()) });
@@ -91,9 +94,11 @@ export function createBearerAuthenticator(deps: { provider: Provider; prisma: Pr
       }
     },
     forgetToken(accessToken) {
+      invalidations++;
       checked.delete(accessToken);
     },
     forgetClient(clientId) {
+      invalidations++;
       for (const [accessToken, entry] of checked) if (entry.viewer.clientId === clientId) checked.delete(accessToken);
     },
   };

@@ -1,7 +1,7 @@
-import type { PrismaClient } from '../generated/prisma/client.js';
+import type { OrderStatus, Prisma, PrismaClient } from '../generated/prisma/client.js';
 import type { EventBus } from '../events/bus.js';
 import type { OrderTokens } from '../auth/order-tokens.js';
-import { timeoutDueAt, timeoutReason } from '../domain/timeouts.js';
+import { SESSION_LIMITS, timeoutDueAt, timeoutReason } from '../domain/timeouts.js';
 import type { ServiceMetrics } from '../observability/metrics.js';
 import { log, logForOrder, withLogScope } from '../observability/log.js';
 import { transitionOrder } from '../services/order-transitions.js';
@@ -19,14 +19,7 @@ export async function sweepTimeouts(
   deps: { prisma: PrismaClient; bus: EventBus; orderTokens: OrderTokens },
   now = new Date(),
 ): Promise<{ timedOut: number; lagSeconds: number }> {
-  const candidates = await deps.prisma.order.findMany({
-    where: {
-      status: { in: ['CREATED', 'INITIALIZED', 'ABORTED', 'IDENTIFICATION_DONE', 'DATA_READY'] },
-      OR: [{ targetUrlExpiresAt: { lte: now } }, { startedAt: { not: null } }],
-    },
-    orderBy: { createdAt: 'asc' },
-    take: BATCH,
-  });
+  const candidates = await deps.prisma.order.findMany({ where: dueOrders(now), orderBy: { createdAt: 'asc' }, take: BATCH });
   let timedOut = 0;
   let lagSeconds = 0;
   for (const candidate of candidates) {
@@ -48,6 +41,27 @@ export async function sweepTimeouts(
     if (candidate.orderToken) await deps.orderTokens.revoke(candidate.orderToken).catch(() => undefined);
   }
   return { timedOut, lagSeconds };
+}
+
+const OPEN: OrderStatus[] = ['CREATED', 'INITIALIZED', 'ABORTED', 'IDENTIFICATION_DONE', 'DATA_READY'];
+const WAITING_FOR_USER: OrderStatus[] = ['CREATED', 'INITIALIZED', 'ABORTED'];
+
+/**
+ * The orders timeoutReason() would time out at `now`, as a query: only due orders, so that
+ * orders nothing limits (a finished identification with an expired URL) never fill a batch
+ * and keep due ones waiting.
+ */
+function dueOrders(now: Date): Prisma.OrderWhereInput {
+  const before = (seconds: number) => new Date(now.getTime() - seconds * 1000);
+  const due: Prisma.OrderWhereInput[] = [{ status: { in: WAITING_FOR_USER }, targetUrlExpiresAt: { lte: now } }];
+  for (const [issuer, limits] of Object.entries(SESSION_LIMITS)) {
+    if (limits.sessionSeconds) due.push({ status: { in: OPEN }, issuer, startedAt: { lte: before(limits.sessionSeconds) } });
+    if (limits.inactivitySeconds) {
+      const cutoff = before(limits.inactivitySeconds);
+      due.push({ status: { in: OPEN }, issuer, OR: [{ lastActivityAt: { lte: cutoff } }, { lastActivityAt: null, startedAt: { lte: cutoff } }] });
+    }
+  }
+  return { OR: due };
 }
 
 /** Runs the sweep every `intervalSeconds` until stopped; a failed sweep is logged and retried. */

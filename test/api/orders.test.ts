@@ -785,4 +785,27 @@ describe('the timeout job', () => {
     // An order with time left is left alone.
     expect((await getIt(control.refId)).status).toBe('INITIALIZED');
   });
+
+  it('is not held up by many older orders that have nothing left to time out', async () => {
+    const token = await timed.token(await timed.createClient('SERVICE_PROVIDER'));
+    const place = async () => {
+      const response = await timed.graphql(PlaceOrderMutation, { variables: { input: { methodId: methodGlobalId('test-video') } }, token });
+      return response.data!.placeOrder.order!;
+    };
+    // Fixture: more finished identifications with expired URLs than the sweep takes at once
+    // (200). They are older than the due order and none of them is due: a sweep that takes the
+    // oldest candidates whatever they are would never reach the due one.
+    const finished = (await place()).refId;
+    const longAgo = new Date(Date.now() - 86_400_000);
+    const template = await timed.service.prisma.order.update({ where: { refId: finished }, data: { status: 'DATA_READY', targetUrlExpiresAt: longAgo, createdAt: longAgo } });
+    const { id: _id, refId: _refId, idempotencyKey: _key, ...columns } = template;
+    await timed.service.prisma.order.createMany({
+      data: Array.from({ length: 200 }, (_, i) => ({ ...columns, refId: `STUCK${String(i).padStart(5, '0')}`, status: 'DATA_READY' as const, targetUrlExpiresAt: longAgo, createdAt: longAgo, orderToken: null })),
+    });
+    const due = await place();
+    await timed.service.prisma.order.update({ where: { refId: due.refId }, data: { targetUrlExpiresAt: new Date(Date.now() - 1000) } });
+
+    await expect.poll(async () => (await timed.graphql(OrderQuery, { variables: { refId: due.refId }, token })).data!.order!.status, { timeout: 10_000 }).toBe('TIMEOUT');
+    expect((await timed.graphql(OrderQuery, { variables: { refId: finished }, token })).data!.order!.status).toBe('DATA_READY');
+  });
 });
