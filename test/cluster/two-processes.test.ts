@@ -12,7 +12,7 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { graphql } from '../generated/index.js';
 import { backend, freshDatabaseEnv, methodGlobalId, placeOrderBrief, reportStatus, type ServiceEndpoint, type TestClient } from '../kit.js';
-import { SimulateBriefMutation } from '../documents.js';
+import { PlaceOrderBriefMutation, SimulateBriefMutation } from '../documents.js';
 import { connectWs, type Collected, type WsConnection } from '../ws-kit.js';
 import { cliClient, cliDisable, killAll, revokeToken, startServiceProcess, uniqueChannel, type ServiceProcess } from './cluster-kit.js';
 
@@ -463,6 +463,34 @@ describe('two processes, one service', () => {
       expect(eventsOf(subscription)).toEqual(after(stored, point));
       expect(subscription.errors).toEqual([]);
     }
+  });
+
+  it('logs JSON lines that carry the request id and the order’s reference id, on the process that did the work', { timeout: CASE_TIMEOUT_MS }, async () => {
+    const sp = await newServiceProvider();
+    const token = await B.token(sp);
+    const requestId = `cluster-${randomInt(1_000_000, 10_000_000)}`;
+    const response = await B.graphql(PlaceOrderBriefMutation, {
+      variables: { input: { methodId: methodGlobalId('test-video'), disabledSmsAlerts: true } },
+      token,
+      headers: { 'x-request-id': requestId },
+    });
+    const refId = response.data!.placeOrder.order!.refId;
+    const linesOf = (at: ServiceProcess) =>
+      at
+        .output()
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+    await expect.poll(() => linesOf(B).filter((line) => line.requestId === requestId).map((line) => line.msg)).toEqual(
+      expect.arrayContaining(['order placed', 'order status changed', 'request completed']),
+    );
+    const ofRequest = linesOf(B).filter((line) => line.requestId === requestId);
+    expect(ofRequest.find((line) => line.msg === 'order placed')).toMatchObject({ refId, level: 30, service: 'srs' });
+    expect(ofRequest.find((line) => line.msg === 'order status changed')).toMatchObject({ refId, from: 'CREATED', to: 'INITIALIZED' });
+    expect(ofRequest.find((line) => line.msg === 'request completed')).toMatchObject({ refId, operation: 'placeOrder', method: 'POST', path: '/graphql', status: 200 });
+    // The partner's calls back into the service are requests of their own, with their own ids.
+    expect(linesOf(B).some((line) => line.msg === 'request completed' && line.requestId !== requestId && String(line.path).startsWith('/ipsp/'))).toBe(true);
+    expect(linesOf(A).some((line) => line.requestId === requestId)).toBe(false);
   });
 
   it('SIGTERM: a process stops in order (exit 0, WebSocket clients get 1001) and the other carries on', { timeout: CASE_TIMEOUT_MS }, async () => {
