@@ -1,4 +1,5 @@
-import type { PrismaClient } from '../generated/prisma/client.js';
+import { randomUUID } from 'node:crypto';
+import type { PrismaClient, TermsStatus } from '../generated/prisma/client.js';
 import type { Viewer } from '../context.js';
 import type { DataProtection } from '../crypto/data-protection.js';
 import type { Jurisdiction, LevelOfAssurance, SignatureCapability } from '../domain/catalogue.js';
@@ -13,6 +14,17 @@ export interface VerificationInput {
   jurisdiction?: Jurisdiction | null;
   loa?: LevelOfAssurance | null;
   distinguishedName?: { givenNames: string; surname: string; country?: string | null } | null;
+}
+
+interface EvidenceRow {
+  id: string;
+  status: EvidenceFacts['status'];
+  identifiedAt: Date;
+  validUntil: Date;
+  capabilities: SignatureCapability[];
+  personalDataSealed: string;
+  termsStatus: TermsStatus | null;
+  termsLinkExpiresAt: Date | null;
 }
 
 /**
@@ -32,27 +44,28 @@ export async function verifyMobileNumber(
     return failed(userError('INVALID_INPUT', 'givenNames and surname must not be empty.', ['input', 'distinguishedName']));
   }
   const lookupHash = deps.dataProtection.lookupHash(mobileNumber);
-  const rows = await deps.prisma.evidence.findMany({ where: { mobileNumberHash: lookupHash }, include: { terms: true } });
+  // lookup and verify are the hottest calls of the service, so both statements are plain SQL:
+  // Prisma 6 plans every typed query anew in WebAssembly on the event loop, which cost more
+  // than the query itself here (see BENCHMARKS.md).
+  const rows = await deps.prisma.$queryRaw<EvidenceRow[]>`
+    SELECT e.id, e.status::text AS status, e."identifiedAt", e."validUntil", e.capabilities, e."personalDataSealed",
+           t.status::text AS "termsStatus", t."linkExpiresAt" AS "termsLinkExpiresAt"
+    FROM "Evidence" e LEFT JOIN "TermsAcceptance" t ON t."evidenceId" = e.id
+    WHERE e."mobileNumberHash" = ${lookupHash}`;
   const facts: EvidenceFacts[] = rows.map((row) => ({
     id: row.id,
     status: row.status,
     identifiedAt: row.identifiedAt,
     validUntil: row.validUntil,
-    capabilities: row.capabilities as unknown as SignatureCapability[],
-    termsAccepted: row.terms ? effectiveTermsStatus(row.terms) === 'ACCEPTED' : false,
+    capabilities: row.capabilities,
+    termsAccepted: row.termsStatus ? effectiveTermsStatus({ status: row.termsStatus, linkExpiresAt: row.termsLinkExpiresAt }) === 'ACCEPTED' : false,
     // Personal data is opened only when a name must be compared.
     subject: name ? deps.dataProtection.open<{ subject: EvidenceSubject }>(row.personalDataSealed).subject : { givenNames: '', surname: '' },
   }));
   const verification = verifyEvidence(facts, { jurisdiction: input.jurisdiction, loa: input.loa, name });
-  await deps.prisma.verificationAudit.create({
-    data: {
-      clientId: viewer.clientId,
-      operation: name ? 'VERIFY' : 'LOOKUP',
-      mobileNumberHash: lookupHash,
-      reason: verification.reason,
-      valid: verification.valid,
-      evidenceId: verification.evidence?.id ?? null,
-    },
-  });
+  await deps.prisma.$executeRaw`
+    INSERT INTO "VerificationAudit" (id, "clientId", operation, "mobileNumberHash", reason, valid, "evidenceId")
+    VALUES (${randomUUID()}, ${viewer.clientId}, ${name ? 'VERIFY' : 'LOOKUP'}::"VerificationOperation", ${lookupHash},
+            ${verification.reason}, ${verification.valid}, ${verification.evidence?.id ?? null})`;
   return ok(verification);
 }
