@@ -73,9 +73,11 @@ export async function startService(config: Config): Promise<RunningService> {
     onOrderTokenIntrospected: async (refId) => {
       // A partner checked the order token: the end user opened the target URL. Not while the
       // order is CREATED: then the partner is checking the token of the order SRS is opening.
+      // One plain statement: it runs on every introspection, mostly changing nothing.
       const now = new Date();
-      await prisma.order.updateMany({ where: { refId, startedAt: null, status: { not: 'CREATED' } }, data: { startedAt: now } });
-      await prisma.order.updateMany({ where: { refId, status: { not: 'CREATED' } }, data: { lastActivityAt: now } });
+      await prisma.$executeRaw`
+        UPDATE "Order" SET "startedAt" = COALESCE("startedAt", ${now}), "lastActivityAt" = ${now}
+        WHERE "refId" = ${refId} AND status <> 'CREATED'`;
     },
     onTokenDestroyed: (id) => bus.publishInvalidation({ kind: 'token', id }),
   });
