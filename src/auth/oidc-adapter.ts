@@ -10,24 +10,22 @@ export function createOidcAdapter(prisma: PrismaClient, onDestroyed: (type: stri
   return class PrismaOidcAdapter implements Adapter {
     constructor(private readonly type: string) {}
 
+    // Tokens are written and read on every token request and introspection: plain SQL here,
+    // because Prisma 6 plans every typed query anew in WebAssembly (see BENCHMARKS.md).
     async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
-      const data = {
-        payload: payload as Prisma.InputJsonObject,
-        grantId: payload.grantId ?? null,
-        userCode: payload.userCode ?? null,
-        uid: payload.uid ?? null,
-        expiresAt: expiresIn ? new Date(Date.now() + expiresIn * 1000) : null,
-      };
-      await prisma.oidcPayload.upsert({
-        where: { id_type: { id, type: this.type } },
-        create: { id, type: this.type, ...data },
-        update: data,
-      });
+      const expiresAt = expiresIn ? new Date(Date.now() + expiresIn * 1000) : null;
+      await prisma.$executeRaw`
+        INSERT INTO "OidcPayload" (id, type, payload, "grantId", "userCode", uid, "expiresAt")
+        VALUES (${id}, ${this.type}, ${JSON.stringify(payload)}::jsonb, ${payload.grantId ?? null}, ${payload.userCode ?? null}, ${payload.uid ?? null}, ${expiresAt})
+        ON CONFLICT (id, type) DO UPDATE SET payload = EXCLUDED.payload, "grantId" = EXCLUDED."grantId",
+          "userCode" = EXCLUDED."userCode", uid = EXCLUDED.uid, "expiresAt" = EXCLUDED."expiresAt"`;
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
       if (this.type === 'Client') return findClientMetadata(prisma, id);
-      return this.findWhere({ id, type: this.type });
+      const [row] = await prisma.$queryRaw<Array<{ payload: AdapterPayload; expiresAt: Date | null }>>`
+        SELECT payload, "expiresAt" FROM "OidcPayload" WHERE id = ${id} AND type = ${this.type}`;
+      return row && !(row.expiresAt && row.expiresAt.getTime() <= Date.now()) ? row.payload : undefined;
     }
 
     findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
@@ -67,7 +65,8 @@ export function createOidcAdapter(prisma: PrismaClient, onDestroyed: (type: stri
 
 /** Client metadata in oidc-provider's terms; a disabled or unknown client is simply not found. */
 async function findClientMetadata(prisma: PrismaClient, clientId: string): Promise<AdapterPayload | undefined> {
-  const client = await prisma.client.findUnique({ where: { id: clientId } });
+  const [client] = await prisma.$queryRaw<Array<{ id: string; name: string; role: string; issuer: string | null; scopes: string[]; secretHash: string; enabled: boolean }>>`
+    SELECT id, name, role::text AS role, issuer, scopes, "secretHash", enabled FROM "Client" WHERE id = ${clientId}`;
   if (!client?.enabled) return undefined;
   return {
     client_id: client.id,
