@@ -53,7 +53,9 @@ export async function startService(config: Config): Promise<RunningService> {
     await database.close();
     throw error;
   }
-  const prisma = new PrismaClient({ adapter: database.adapter });
+  // Under a burst of load a transaction may wait long for its turn on the event loop; failing
+  // it after the default 5 s would leave an order half opened at its partner.
+  const prisma = new PrismaClient({ adapter: database.adapter, transactionOptions: { maxWait: 10_000, timeout: 15_000 } });
   await seedCatalogue(prisma, config.testMode);
   const simulatorSecrets = await ensureSimulatorClients(prisma);
   const dataProtection = createDataProtection(config.dataKeys ?? embeddedDataKeys(config.dataDir));

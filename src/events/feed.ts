@@ -2,6 +2,7 @@ import type { OrderEvent, PrismaClient } from '../generated/prisma/client.js';
 import type { EventBus } from './bus.js';
 
 const PAGE = 500;
+const DISPATCH_SLICE = 250;
 
 /** A stored event with what routing it to its subscribers needs of its order. */
 export interface FeedEvent {
@@ -59,8 +60,20 @@ export async function startEventFeed(deps: { prisma: PrismaClient; bus: EventBus
         events: rows.map(({ order, ...event }) => ({ event, ...order })),
       };
       tail = batch.through;
-      for (const listener of listeners) listener(batch);
+      await dispatch(batch);
       if (rows.length < PAGE) return;
+    }
+  };
+  // Each listener a batch wakes runs its subscriber's whole delivery (execution, JSON, socket
+  // write) as promise jobs, which the event loop finishes before it looks at any I/O again. With
+  // thousands of subscribers that would hold up every request and transaction for the length of
+  // the fan-out, and keep every delivery's garbage alive at once; so the feed wakes them a slice
+  // at a time, letting I/O in between.
+  const dispatch = async (batch: FeedBatch) => {
+    const everyone = [...listeners];
+    for (let start = 0; start < everyone.length; start += DISPATCH_SLICE) {
+      if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      for (const listener of everyone.slice(start, start + DISPATCH_SLICE)) if (listeners.has(listener)) listener(batch);
     }
   };
   // One read at a time; wake-ups during a read make one more read after it.
