@@ -68,20 +68,34 @@ export function createBearerAuthenticator(deps: { provider: Provider; prisma: Pr
   const checked = new Map<string, { viewer: Viewer; until: number }>();
   // A check that read the database before an invalidation arrived must not be kept after it.
   let invalidations = 0;
+  // Checks of one token already under way: under load thousands of subscriptions re-check the
+  // same token at once, and each must not become a query of its own.
+  const inFlight = new Map<string, Promise<Viewer>>();
   const authenticate = async (authorization: string | null | undefined) => {
     const accessToken = tokenOf(authorization);
-    const now = Date.now();
     const hit = checked.get(accessToken);
-    if (hit && hit.until > now) return hit.viewer;
+    if (hit && hit.until > Date.now()) return hit.viewer;
     if (hit) checked.delete(accessToken);
+    const pending = inFlight.get(accessToken);
+    if (pending) return pending;
     const invalidationsBefore = invalidations;
-    const viewer = await authenticateBearer(deps.provider, deps.prisma, `Bearer ${accessToken}`);
-    if (deps.cacheSeconds > 0 && invalidations === invalidationsBefore) {
-      // Maps iterate in insertion order: dropping the first entry drops the oldest.
-      if (checked.size >= MAX_CACHED_TOKENS) checked.delete(checked.keys().next().value!);
-      checked.set(accessToken, { viewer, until: Math.min(now + deps.cacheSeconds * 1000, viewer.tokenExpiresAt.getTime()) });
-    }
-    return viewer;
+    const lookup = authenticateBearer(deps.provider, deps.prisma, `Bearer ${accessToken}`).then((viewer) => {
+      if (deps.cacheSeconds > 0 && invalidations === invalidationsBefore) {
+        // Maps iterate in insertion order: dropping the first entry drops the oldest.
+        if (checked.size >= MAX_CACHED_TOKENS) checked.delete(checked.keys().next().value!);
+        // Counted from the answer, not the question: a check that waited long under load must
+        // not arrive already expired (every later request would query again).
+        checked.set(accessToken, { viewer, until: Math.min(Date.now() + deps.cacheSeconds * 1000, viewer.tokenExpiresAt.getTime()) });
+      }
+      return viewer;
+    });
+    inFlight.set(accessToken, lookup);
+    void lookup
+      .catch(() => undefined)
+      .finally(() => {
+        if (inFlight.get(accessToken) === lookup) inFlight.delete(accessToken);
+      });
+    return lookup;
   };
   return {
     authenticate,
@@ -96,9 +110,11 @@ export function createBearerAuthenticator(deps: { provider: Provider; prisma: Pr
     forgetToken(accessToken) {
       invalidations++;
       checked.delete(accessToken);
+      inFlight.delete(accessToken);
     },
     forgetClient(clientId) {
       invalidations++;
+      inFlight.clear();
       for (const [accessToken, entry] of checked) if (entry.viewer.clientId === clientId) checked.delete(accessToken);
     },
   };
