@@ -4,7 +4,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from '../generated/index.js';
-import { methodGlobalId, placeOrderBrief, spToken, startTestService, type TestClient, type TestService } from '../kit.js';
+import { methodGlobalId, placeOrderBrief, revokeToken, spToken, startTestService, type TestService } from '../kit.js';
 import { SimulateBriefMutation } from '../documents.js';
 import { connectWs, subscribeSse, type Collected, type WsConnection } from '../ws-kit.js';
 import { writeOrderEvents } from '../../src/services/order-transitions.js';
@@ -100,19 +100,6 @@ async function settle<Data>(subscription: Collected<Data>, n: number, timeoutMs 
   await subscription.waitFor(n, timeoutMs);
   await sleep(400);
   return subscription.items;
-}
-
-async function revoke(srs: TestService, client: TestClient, token: string): Promise<number> {
-  const response = await fetch(`${srs.url}/oidc/token/revocation`, {
-    method: 'POST',
-    headers: {
-      authorization: `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}`,
-      'content-type': 'application/x-www-form-urlencoded',
-    },
-    body: new URLSearchParams({ token }),
-  });
-  await response.body?.cancel();
-  return response.status;
 }
 
 // Everything a test opens is closed after it, even when it fails.
@@ -576,7 +563,7 @@ describe('revocation ends subscriptions', () => {
     await sleep(700);
     expect([changes.ended, events.ended, overSse.ended]).toEqual([false, false, false]);
 
-    expect(await revoke(srs, sp, revoked)).toBe(200);
+    expect(await revokeToken(srs, sp, revoked)).toBe(200);
     for (const subscription of [changes, events, overSse]) {
       await subscription.waitForEnd(3_000);
       expect(subscription.errors.map((error) => error.extensions?.code)).toEqual(['UNAUTHENTICATED']);

@@ -129,16 +129,3 @@ export async function cliDisable(dbEnv: Record<string, string>, clientId: string
   if (result.code !== 0) throw new Error(`clients disable failed (${result.code}): ${result.stderr}${result.stdout}`);
 }
 
-/** RFC 7009 revocation at one process; the HTTP status. */
-export async function revokeToken(at: Pick<ServiceEndpoint, 'url'>, client: TestClient, token: string): Promise<number> {
-  const response = await fetch(`${at.url}/oidc/token/revocation`, {
-    method: 'POST',
-    headers: {
-      authorization: `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}`,
-      'content-type': 'application/x-www-form-urlencoded',
-    },
-    body: new URLSearchParams({ token }),
-  });
-  await response.body?.cancel();
-  return response.status;
-}

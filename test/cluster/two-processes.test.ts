@@ -11,10 +11,10 @@ import { randomInt } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { graphql } from '../generated/index.js';
-import { backend, freshDatabaseEnv, methodGlobalId, placeOrderBrief, reportStatus, type ServiceEndpoint, type TestClient } from '../kit.js';
+import { backend, freshDatabaseEnv, methodGlobalId, placeOrderBrief, reportStatus, revokeToken, type ServiceEndpoint, type TestClient } from '../kit.js';
 import { PlaceOrderBriefMutation, SimulateBriefMutation } from '../documents.js';
 import { connectWs, type Collected, type WsConnection } from '../ws-kit.js';
-import { cliClient, cliDisable, killAll, revokeToken, startServiceProcess, uniqueChannel, type ServiceProcess } from './cluster-kit.js';
+import { cliClient, cliDisable, killAll, startServiceProcess, uniqueChannel, type ServiceProcess } from './cluster-kit.js';
 
 const CASE_TIMEOUT_MS = 180_000;
 /** How long an event may take to show: generous, as three servers share a small machine. */
