@@ -86,7 +86,7 @@ export async function startService(config: Config): Promise<RunningService> {
   const bearer = createBearerAuthenticator({ provider: oidc, prisma, cacheSeconds: config.tokenCacheSeconds });
   bus.onInvalidation((invalidation) => (invalidation.kind === 'token' ? bearer.forgetToken(invalidation.id) : bearer.forgetClient(invalidation.id)));
   const oidcCallback = oidc.callback();
-  const eventFeed = await startEventFeed({ prisma, bus, pollIntervalMs: config.eventPollSeconds * 1000, onError: (message) => log().error(message) });
+  const eventFeed = await startEventFeed({ prisma, database, bus, pollIntervalMs: config.eventPollSeconds * 1000, onError: (message) => log().error(message) });
   // Filled in once the WebSocket server exists.
   let webSocketConnections = () => 0;
   const metrics = createMetrics({ prisma, openSubscriptions: () => eventFeed.listeners, webSocketConnections: () => webSocketConnections() });
@@ -107,6 +107,7 @@ export async function startService(config: Config): Promise<RunningService> {
   const termsPages = createTermsPages({ prisma, bus, termsVersion: config.termsVersion });
   const services: GraphQLContext['services'] = {
     prisma,
+    database,
     config,
     bus,
     connectors,
@@ -249,7 +250,7 @@ export async function startService(config: Config): Promise<RunningService> {
     webSockets,
   );
 
-  const timeoutJob = startTimeoutJob({ prisma, bus, orderTokens, metrics }, config.timeoutSweepSeconds);
+  const timeoutJob = startTimeoutJob({ prisma, database, bus, orderTokens, metrics }, config.timeoutSweepSeconds);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -17,7 +17,20 @@ export interface DatabaseHandle {
   adapter: DriverAdapterFactory;
   /** Runs a callback on one dedicated connection (migrations need that for their lock). */
   withConnection<T>(work: (connection: RawConnection) => Promise<T>): Promise<T>;
+  /**
+   * Runs one statement on any pooled connection, outside Prisma: for the hottest statements,
+   * where Prisma 6's per-query planning costs more CPU than the query itself. Column types come
+   * back as the driver gives them (pg: int8 as a string; PGlite: as a bigint).
+   */
+  query<Row>(sql: string, params?: unknown[]): Promise<Row[]>;
+  /** Runs statements in one transaction outside Prisma (see `query`); rolls back on an error. */
+  transaction<T>(work: (sql: SqlRunner) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+}
+
+/** What plain-SQL code needs: one statement at a time, with parameters. */
+export interface SqlRunner {
+  query<Row>(sql: string, params?: unknown[]): Promise<Row[]>;
 }
 
 export interface RawConnection {
@@ -75,6 +88,21 @@ function openPostgres(databaseUrl: string): DatabaseHandle {
         client.release();
       }
     },
+    query: async (sql, params) => (await pool.query(sql, params)).rows,
+    async transaction(work) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await work({ query: async (sql, params) => (await client.query(sql, params)).rows });
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
     close: () => pool.end(),
   };
 }
@@ -99,6 +127,8 @@ async function openEmbedded(dataDir: string): Promise<DatabaseHandle> {
         exec: async (sql) => void (await db.exec(sql)),
         query: async (sql, params) => (await db.query(sql, params)).rows as never,
       }),
+    query: async (sql, params) => (await db.query(sql, params)).rows as never,
+    transaction: (work) => db.transaction((tx) => work({ query: async (sql, params) => (await tx.query(sql, params)).rows as never })),
     async close() {
       if (closed) return;
       closed = true;

@@ -1,8 +1,10 @@
 import { EventEmitter } from 'node:events';
 
-/** What is published when an order event has been committed: enough to route it, no personal data. */
+/**
+ * What is published when a transaction that wrote order events has committed: enough to route
+ * it, no personal data. It carries no sequence: sequences are handed out during the commit.
+ */
 export interface OrderEventNotice {
-  sequence: bigint;
   orderId: string;
   refId: string;
   /** The service provider that placed the order. */

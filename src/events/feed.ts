@@ -1,5 +1,7 @@
 import type { OrderEvent, PrismaClient } from '../generated/prisma/client.js';
 import type { EventBus } from './bus.js';
+import type { SqlRunner } from '../db/adapter.js';
+import { readEventsAfter } from '../services/order-store.js';
 
 const PAGE = 500;
 const DISPATCH_SLICE = 250;
@@ -36,7 +38,14 @@ export interface EventFeed {
   close(): Promise<void>;
 }
 
-export async function startEventFeed(deps: { prisma: PrismaClient; bus: EventBus; pollIntervalMs: number; onError: (message: string) => void }): Promise<EventFeed> {
+export async function startEventFeed(deps: {
+  prisma: PrismaClient;
+  /** The table is read in plain SQL: this runs after every commit (see order-store.ts). */
+  database: SqlRunner;
+  bus: EventBus;
+  pollIntervalMs: number;
+  onError: (message: string) => void;
+}): Promise<EventFeed> {
   const { prisma } = deps;
   const listeners = new Set<(batch: FeedBatch) => void>();
   const closeListeners = new Map<(batch: FeedBatch) => void, () => void>();
@@ -47,21 +56,12 @@ export async function startEventFeed(deps: { prisma: PrismaClient; bus: EventBus
 
   const readOnce = async () => {
     for (;;) {
-      const rows = await prisma.orderEvent.findMany({
-        where: { sequence: { gt: tail } },
-        orderBy: { sequence: 'asc' },
-        take: PAGE,
-        include: { order: { select: { refId: true, clientId: true, issuer: true } } },
-      });
-      if (rows.length === 0 || closed) return;
-      const batch: FeedBatch = {
-        after: tail,
-        through: rows[rows.length - 1].sequence,
-        events: rows.map(({ order, ...event }) => ({ event, ...order })),
-      };
+      const events = await readEventsAfter(deps.database, tail, PAGE);
+      if (events.length === 0 || closed) return;
+      const batch: FeedBatch = { after: tail, through: events[events.length - 1].event.sequence, events };
       tail = batch.through;
       await dispatch(batch);
-      if (rows.length < PAGE) return;
+      if (events.length < PAGE) return;
     }
   };
   // Each listener a batch wakes runs its subscriber's whole delivery (execution, JSON, socket
@@ -94,9 +94,8 @@ export async function startEventFeed(deps: { prisma: PrismaClient; bus: EventBus
       });
   };
 
-  const unsubscribe = deps.bus.subscribe((notice) => {
-    if (notice.sequence > tail) read();
-  });
+  // Many notices during one read cost one more read, not one each.
+  const unsubscribe = deps.bus.subscribe(read);
   const poll = setInterval(read, deps.pollIntervalMs);
   poll.unref();
 

@@ -3,8 +3,6 @@ import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import type { EventBus, Invalidation, OrderEventNotice } from './bus.js';
 import { createInProcessEventBus } from './bus.js';
 
-type WireNotice = Omit<OrderEventNotice, 'sequence'> & { sequence: string };
-
 /** Thrown at start when REDIS_URL names a server that cannot be reached. */
 export class BrokerUnavailableError extends Error {}
 
@@ -42,15 +40,15 @@ export async function createRedisEventBus(options: {
     throw new BrokerUnavailableError(`Redis at ${redactedUrl(options.url)} cannot be reached: ${(error as Error).message}`);
   }
 
-  const target = createRedisEventTarget<CustomEvent<WireNotice | Invalidation>>({ publishClient, subscribeClient });
+  const target = createRedisEventTarget<CustomEvent<OrderEventNotice | Invalidation>>({ publishClient, subscribeClient });
   const local = createInProcessEventBus();
   const invalidationChannel = `${options.channel}:invalidations`;
-  const fromBroker = (event: CustomEvent<WireNotice | Invalidation>) => {
-    const notice = event.detail as WireNotice | null;
-    if (!notice || typeof notice.sequence !== 'string' || !/^\d+$/.test(notice.sequence)) return;
-    local.publish([{ ...notice, sequence: BigInt(notice.sequence) }]);
+  const fromBroker = (event: CustomEvent<OrderEventNotice | Invalidation>) => {
+    const notice = event.detail as OrderEventNotice | null;
+    if (typeof notice?.orderId !== 'string' || typeof notice.refId !== 'string') return;
+    local.publish([{ orderId: notice.orderId, refId: notice.refId, clientId: notice.clientId, issuer: notice.issuer }]);
   };
-  const invalidationFromBroker = (event: CustomEvent<WireNotice | Invalidation>) => {
+  const invalidationFromBroker = (event: CustomEvent<OrderEventNotice | Invalidation>) => {
     const invalidation = event.detail as Invalidation | null;
     if ((invalidation?.kind === 'token' || invalidation?.kind === 'client') && typeof invalidation.id === 'string') local.publishInvalidation(invalidation);
   };
@@ -60,9 +58,7 @@ export async function createRedisEventBus(options: {
   return {
     publish(notices) {
       local.publish(notices);
-      for (const notice of notices) {
-        target.dispatchEvent(new CustomEvent(options.channel, { detail: { ...notice, sequence: notice.sequence.toString() } }));
-      }
+      for (const notice of notices) target.dispatchEvent(new CustomEvent(options.channel, { detail: notice }));
     },
     subscribe: local.subscribe,
     publishInvalidation(invalidation) {

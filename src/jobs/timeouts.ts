@@ -1,10 +1,10 @@
-import type { OrderStatus, Prisma, PrismaClient } from '../generated/prisma/client.js';
+import type { OrderStatus, Prisma } from '../generated/prisma/client.js';
 import type { EventBus } from '../events/bus.js';
 import type { OrderTokens } from '../auth/order-tokens.js';
 import { SESSION_LIMITS, timeoutDueAt, timeoutReason } from '../domain/timeouts.js';
 import type { ServiceMetrics } from '../observability/metrics.js';
 import { log, logForOrder, withLogScope } from '../observability/log.js';
-import { transitionOrder } from '../services/order-transitions.js';
+import { transitionOrder, type TransitionDeps } from '../services/order-transitions.js';
 
 const BATCH = 200;
 
@@ -16,7 +16,7 @@ const BATCH = 200;
  * runs the same on embedded PGlite.)
  */
 export async function sweepTimeouts(
-  deps: { prisma: PrismaClient; bus: EventBus; orderTokens: OrderTokens },
+  deps: TransitionDeps & { orderTokens: OrderTokens },
   now = new Date(),
 ): Promise<{ timedOut: number; lagSeconds: number }> {
   const candidates = await deps.prisma.order.findMany({ where: dueOrders(now), orderBy: { createdAt: 'asc' }, take: BATCH });
@@ -27,7 +27,7 @@ export async function sweepTimeouts(
     if (!reason) continue;
     const dueAt = timeoutDueAt(candidate);
     if (dueAt) lagSeconds = Math.max(lagSeconds, (now.getTime() - dueAt.getTime()) / 1000);
-    const result = await transitionOrder(deps.prisma, deps.bus, {
+    const result = await transitionOrder(deps, {
       orderId: candidate.id,
       to: 'TIMEOUT',
       reason,

@@ -1,14 +1,13 @@
-import type { Order, OrderEventType, OrderStatus, Prisma, PrismaClient } from '../generated/prisma/client.js';
+import { randomUUID } from 'node:crypto';
+import { Prisma, type Order, type OrderEventType, type OrderStatus, type PrismaClient } from '../generated/prisma/client.js';
 import { canTransition } from '../domain/order-status.js';
 import { failed, ok, userError, type Result } from '../domain/user-errors.js';
 import type { EventBus, OrderEventNotice } from '../events/bus.js';
+import type { DatabaseHandle } from '../db/adapter.js';
+import { changeOrderStatus, lockOrder, type OrderChanges } from './order-store.js';
 import { logForOrder } from '../observability/log.js';
 
 type Tx = Prisma.TransactionClient;
-
-// Every event insert happens under this transaction-level lock, held until commit, so sequence
-// numbers are handed out in commit order and a reader never sees 7 before 6 is visible.
-const EVENT_SEQUENCE_LOCK = 7_260_432;
 
 export interface NewOrderEvent {
   type?: OrderEventType;
@@ -18,25 +17,21 @@ export interface NewOrderEvent {
   actor: string;
 }
 
-/** Writes events as the last step of a transaction; returns the notices to publish after commit. */
+/**
+ * Writes events in one statement; returns the notices to publish after commit. The events get
+ * their sequence numbers while the transaction commits (a deferred trigger, see the migration
+ * 20261124000000_event_sequence_at_commit), so no lock is held across round trips here.
+ */
 export async function writeOrderEvents(tx: Tx, order: Pick<Order, 'id' | 'refId' | 'clientId' | 'issuer'>, events: NewOrderEvent[]): Promise<OrderEventNotice[]> {
-  await tx.$executeRaw`SELECT pg_advisory_xact_lock(${EVENT_SEQUENCE_LOCK})`;
-  const notices: OrderEventNotice[] = [];
-  for (const event of events) {
-    const row = await tx.orderEvent.create({
-      data: {
-        orderId: order.id,
-        type: event.type ?? 'STATUS_CHANGED',
-        status: event.status,
-        previousStatus: event.previousStatus,
-        reason: event.reason ?? null,
-        actor: event.actor,
-      },
-      select: { sequence: true },
-    });
-    notices.push({ sequence: row.sequence, orderId: order.id, refId: order.refId, clientId: order.clientId, issuer: order.issuer });
-  }
-  return notices;
+  if (!events.length) return [];
+  // Not the column's default: CURRENT_TIMESTAMP is in the server's time zone, the column in UTC.
+  const at = new Date();
+  const rows = events.map(
+    (event) => Prisma.sql`(${randomUUID()}, ${order.id}, ${event.type ?? 'STATUS_CHANGED'}::"OrderEventType", ${event.status}::"OrderStatus",
+      ${event.previousStatus}::"OrderStatus", ${event.reason ?? null}, ${event.actor}, ${at})`,
+  );
+  await tx.$executeRaw`INSERT INTO "OrderEvent" (id, "orderId", type, status, "previousStatus", reason, actor, at) VALUES ${Prisma.join(rows)}`;
+  return [{ orderId: order.id, refId: order.refId, clientId: order.clientId, issuer: order.issuer }];
 }
 
 export interface TransitionRequest {
@@ -45,7 +40,7 @@ export interface TransitionRequest {
   reason?: string | null;
   actor: string;
   /** Further columns to set with the status. */
-  data?: Prisma.OrderUpdateInput;
+  data?: OrderChanges;
   /**
    * 'skip': give up at once when another transaction holds the order (background jobs, which
    * must act once even when several processes run them). Default: wait for it.
@@ -57,39 +52,66 @@ export interface TransitionRequest {
   alongside?: (tx: Tx, order: Order) => Promise<{ events?: NewOrderEvent[] } | void>;
 }
 
+export interface TransitionDeps {
+  prisma: PrismaClient;
+  /** Plain SQL for the common case, a change without `alongside` work (see order-store.ts). */
+  database: Pick<DatabaseHandle, 'transaction'>;
+  bus: EventBus;
+}
+
+type Transitioned = Result<{ order: Order; from: OrderStatus }>;
+
+/** Why the locked order may not take this transition, or null when it may. */
+function refusal(locked: Order | null, request: TransitionRequest): Transitioned | null {
+  if (!locked) return failed(userError('ORDER_NOT_FOUND', 'No such order.', ['input', 'refId']));
+  if (request.precondition && !request.precondition(locked)) return failed(userError('ILLEGAL_TRANSITION', 'The order changed meanwhile.', null));
+  if (!canTransition(locked.status, request.to)) {
+    return failed(userError('ILLEGAL_TRANSITION', `An order in ${locked.status} cannot move to ${request.to}.`, ['input', 'status']));
+  }
+  return null;
+}
+
 /**
  * Moves an order to a new status with its event, in one transaction with the order row locked.
  * An illegal transition changes nothing and comes back as ILLEGAL_TRANSITION.
  */
-export async function transitionOrder(prisma: PrismaClient, bus: EventBus, request: TransitionRequest): Promise<Result<Order>> {
-  const outcome = await prisma.$transaction(async (tx) => {
-    const [locked] =
-      request.lock === 'skip'
-        ? await tx.$queryRaw<Array<{ status: OrderStatus }>>`SELECT status FROM "Order" WHERE id = ${request.orderId} FOR UPDATE SKIP LOCKED`
-        : await tx.$queryRaw<Array<{ status: OrderStatus }>>`SELECT status FROM "Order" WHERE id = ${request.orderId} FOR UPDATE`;
-    if (!locked) return failed<{ order: Order; notices: OrderEventNotice[]; from: OrderStatus }>(userError('ORDER_NOT_FOUND', 'No such order.', ['input', 'refId']));
-    if (request.precondition && !request.precondition(await tx.order.findUniqueOrThrow({ where: { id: request.orderId } }))) {
-      return failed<{ order: Order; notices: OrderEventNotice[]; from: OrderStatus }>(userError('ILLEGAL_TRANSITION', 'The order changed meanwhile.', null));
-    }
-    const from = locked.status;
-    if (!canTransition(from, request.to)) {
-      return failed<{ order: Order; notices: OrderEventNotice[]; from: OrderStatus }>(
-        userError('ILLEGAL_TRANSITION', `An order in ${from} cannot move to ${request.to}.`, ['input', 'status']),
-      );
-    }
+export async function transitionOrder(deps: TransitionDeps, request: TransitionRequest): Promise<Result<Order>> {
+  const outcome = request.alongside ? await transitionWithPrisma(deps.prisma, request) : await transitionInSql(deps.database, request);
+  if (!outcome.ok) return outcome;
+  const { order, from } = outcome.value;
+  deps.bus.publish([{ orderId: order.id, refId: order.refId, clientId: order.clientId, issuer: order.issuer }]);
+  logForOrder(order.refId).info({ from, to: request.to, actor: request.actor }, 'order status changed');
+  return ok(order);
+}
+
+function transitionInSql(database: TransitionDeps['database'], request: TransitionRequest): Promise<Transitioned> {
+  return database.transaction(async (sql) => {
+    const locked = await lockOrder(sql, request.orderId, request.lock ?? 'wait');
+    const refused = refusal(locked, request);
+    if (refused || !locked) return refused!;
+    const order = await changeOrderStatus(sql, {
+      orderId: locked.id,
+      from: locked.status,
+      to: request.to,
+      reason: request.reason ?? null,
+      actor: request.actor,
+      changes: request.data ?? {},
+    });
+    return ok({ order, from: locked.status });
+  });
+}
+
+function transitionWithPrisma(prisma: PrismaClient, request: TransitionRequest): Promise<Transitioned> {
+  return prisma.$transaction(async (tx) => {
+    const [locked] = await tx.$queryRaw<Order[]>`SELECT * FROM "Order" WHERE id = ${request.orderId} FOR UPDATE${request.lock === 'skip' ? Prisma.sql` SKIP LOCKED` : Prisma.empty}`;
+    const refused = refusal(locked ?? null, request);
+    if (refused) return refused;
     const order = await tx.order.update({
       where: { id: request.orderId },
       data: { ...request.data, status: request.to, statusReason: request.reason ?? null },
     });
     const extra = (await request.alongside?.(tx, order)) ?? {};
-    const notices = await writeOrderEvents(tx, order, [
-      { status: request.to, previousStatus: from, reason: request.reason, actor: request.actor },
-      ...(extra.events ?? []),
-    ]);
-    return ok({ order, notices, from });
+    await writeOrderEvents(tx, order, [{ status: request.to, previousStatus: locked.status, reason: request.reason, actor: request.actor }, ...(extra.events ?? [])]);
+    return ok({ order, from: locked.status });
   });
-  if (!outcome.ok) return outcome;
-  bus.publish(outcome.value.notices);
-  logForOrder(outcome.value.order.refId).info({ from: outcome.value.from, to: request.to, actor: request.actor }, 'order status changed');
-  return ok(outcome.value.order);
 }

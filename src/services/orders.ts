@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Prisma, type Order, type OrderStatus, type PrismaClient } from '../generated/prisma/client.js';
 import type { Viewer } from '../context.js';
 import type { Config } from '../config.js';
@@ -12,14 +12,17 @@ import { IMPORTABLE_STATUSES, isTerminal, REPORTABLE_STATUSES } from '../domain/
 import { evidenceValidUntil, validateEvidenceImport, type EvidenceImportInput } from '../domain/evidence.js';
 import { failed, ok, userError, type Result } from '../domain/user-errors.js';
 import { asDefinition } from './methods.js';
-import { randomUUID } from 'node:crypto';
 import type { DataProtection } from '../crypto/data-protection.js';
 import { personalDataDigest, type EvidenceSigner } from '../crypto/evidence-signing.js';
 import { openTerms } from './terms.js';
-import { transitionOrder, writeOrderEvents } from './order-transitions.js';
+import { transitionOrder } from './order-transitions.js';
+import { findMethod, findOrderByIdempotencyKey, insertCreatedOrder } from './order-store.js';
+import type { DatabaseHandle } from '../db/adapter.js';
 
 export interface OrderServiceDeps {
   prisma: PrismaClient;
+  /** Plain SQL for the hot path of placing an order (see order-store.ts). */
+  database: Pick<DatabaseHandle, 'query' | 'transaction'>;
   config: Config;
   bus: EventBus;
   connectors: ConnectorRegistry;
@@ -65,9 +68,8 @@ function newRefId(): string {
  * stores nothing; a repeated idempotency key returns the first order.
  */
 export async function placeOrder(deps: OrderServiceDeps, viewer: Viewer, input: PlaceOrderInput): Promise<Result<Order>> {
-  const { prisma } = deps;
   const methodField = ['input', 'methodId'];
-  const method = input.methodId ? await prisma.identificationMethod.findUnique({ where: { id: input.methodId } }) : null;
+  const method = input.methodId ? await findMethod(deps.database, input.methodId) : null;
   if (!method) return failed(userError('METHOD_NOT_FOUND', 'No identification method has this id.', methodField));
   if (!method.enabled) {
     const why = method.testOnly ? 'The TEST method exists only while the service runs in test mode.' : 'This method is currently disabled.';
@@ -90,51 +92,38 @@ export async function placeOrder(deps: OrderServiceDeps, viewer: Viewer, input: 
     .update(JSON.stringify({ methodId: method.id, data, externalId, disabledSmsAlerts }))
     .digest('hex');
   if (idempotencyKey) {
-    const previous = await findByIdempotencyKey(prisma, viewer.clientId, idempotencyKey);
+    const previous = await findOrderByIdempotencyKey(deps.database, viewer.clientId, idempotencyKey);
     if (previous) return replay(previous, requestHash);
   }
 
   const createdAt = new Date();
-  const targetUrlExpiresAt = method.targetUrlValiditySeconds ? new Date(createdAt.getTime() + method.targetUrlValiditySeconds * 1000) : null;
-  let created: Order;
-  try {
-    const { order, notices } = await prisma.$transaction(async (tx) => {
-      const order = await tx.order.create({
-        data: {
-          refId: newRefId(),
-          clientId: viewer.clientId,
-          methodId: method.id,
-          issuer: method.issuer,
-          status: 'CREATED',
-          externalId,
-          language: data.language ?? null,
-          disabledSmsAlerts,
-          initialDataSealed: deps.dataProtection.seal(data),
-          idempotencyKey,
-          requestHash,
-          targetUrlExpiresAt,
-          createdAt,
-        },
-      });
-      const notices = await writeOrderEvents(tx, order, [{ status: 'CREATED', previousStatus: null, actor: viewer.clientId }]);
-      return { order, notices };
-    });
-    deps.bus.publish(notices);
-    logForOrder(order.refId).info({ issuer: order.issuer, externalId }, 'order placed');
-    created = order;
-  } catch (error) {
+  const created = await insertCreatedOrder(
+    deps.database,
+    {
+      refId: newRefId(),
+      clientId: viewer.clientId,
+      methodId: method.id,
+      issuer: method.issuer,
+      externalId,
+      language: data.language ?? null,
+      disabledSmsAlerts,
+      initialDataSealed: deps.dataProtection.seal(data),
+      idempotencyKey,
+      requestHash,
+      targetUrlExpiresAt: method.targetUrlValiditySeconds ? new Date(createdAt.getTime() + method.targetUrlValiditySeconds * 1000) : null,
+      createdAt,
+    },
+    viewer.clientId,
+  );
+  if (!created) {
     // A concurrent request with the same key won the race: answer as a replay of its order.
-    if (idempotencyKey && error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
-      const previous = await findByIdempotencyKey(prisma, viewer.clientId, idempotencyKey);
-      if (previous) return replay(previous, requestHash);
-    }
-    throw error;
+    const previous = await findOrderByIdempotencyKey(deps.database, viewer.clientId, idempotencyKey!);
+    if (previous) return replay(previous, requestHash);
+    throw new Error(`Order with idempotency key ${idempotencyKey} was neither stored nor found.`);
   }
+  deps.bus.publish([{ orderId: created.id, refId: created.refId, clientId: created.clientId, issuer: created.issuer }]);
+  logForOrder(created.refId).info({ issuer: created.issuer, externalId }, 'order placed');
   return openAtPartner(deps, created, definition.name, data);
-}
-
-function findByIdempotencyKey(prisma: PrismaClient, clientId: string, idempotencyKey: string) {
-  return prisma.order.findUnique({ where: { clientId_idempotencyKey: { clientId, idempotencyKey } } });
 }
 
 function replay(previous: Order, requestHash: string): Result<Order> {
@@ -159,7 +148,7 @@ async function openAtPartner(deps: OrderServiceDeps, order: Order, methodName: s
       initialData: data,
       targetUrlExpiresAt: order.targetUrlExpiresAt,
     });
-    return await transitionOrder(deps.prisma, deps.bus, {
+    return await transitionOrder(deps, {
       orderId: order.id,
       to: 'INITIALIZED',
       actor: 'system',
@@ -169,7 +158,7 @@ async function openAtPartner(deps: OrderServiceDeps, order: Order, methodName: s
     if (orderToken) await deps.orderTokens.revoke(orderToken).catch(() => undefined);
     const reason = error instanceof PartnerError ? error.message : 'The partner could not open the order.';
     if (!(error instanceof PartnerError)) logForOrder(order.refId).error({ err: error, issuer: order.issuer }, 'opening the order at the partner failed');
-    return transitionOrder(deps.prisma, deps.bus, { orderId: order.id, to: 'ERROR', reason, actor: 'system' });
+    return transitionOrder(deps, { orderId: order.id, to: 'ERROR', reason, actor: 'system' });
   }
 }
 
@@ -179,7 +168,7 @@ export async function cancelOrder(deps: OrderServiceDeps, viewer: Viewer, input:
   if (!order) return failed(userError('ORDER_NOT_FOUND', `No order ${input.refId} of yours.`, ['input', 'refId']));
   if (isTerminal(order.status)) return failed(userError('ILLEGAL_TRANSITION', `Order ${order.refId} has already ended (${order.status}).`, ['input', 'refId']));
   const reason = input.reason?.trim().slice(0, MAX_REASON_LENGTH) || 'Canceled by the service provider.';
-  const result = await transitionOrder(deps.prisma, deps.bus, { orderId: order.id, to: 'CANCELED', reason, actor: viewer.clientId });
+  const result = await transitionOrder(deps, { orderId: order.id, to: 'CANCELED', reason, actor: viewer.clientId });
   if (result.ok && order.ipspOrderId && order.orderToken) {
     // The order is cancelled here whatever the partner says; a partner that cannot be reached
     // ends its side by the target URL's expiry or the revoked token.
@@ -209,7 +198,7 @@ export async function reportIdentificationStatus(
   if (input.reason && input.reason.length > MAX_REASON_LENGTH) {
     return failed(userError('INVALID_INPUT', `reason is longer than ${MAX_REASON_LENGTH} characters.`, ['input', 'reason']));
   }
-  const result = await transitionOrder(deps.prisma, deps.bus, {
+  const result = await transitionOrder(deps, {
     orderId: order.id,
     to: input.status,
     reason: input.reason ?? null,
@@ -247,7 +236,7 @@ export async function importEvidence(
     valid_until: validUntil.toISOString(),
     personal_data_digest: personalDataDigest(personalData),
   });
-  const result = await transitionOrder(deps.prisma, deps.bus, {
+  const result = await transitionOrder(deps, {
     orderId: order.id,
     to: 'TERMINATED',
     actor: viewer.clientId,

@@ -1,0 +1,194 @@
+import { randomUUID } from 'node:crypto';
+import type { IdentificationMethod, Order, OrderEvent, OrderStatus } from '../generated/prisma/client.js';
+import type { SqlRunner } from '../db/adapter.js';
+
+// The statements of placing and opening an order, in plain SQL on the database handle. Prisma 6
+// plans every query anew in WebAssembly, raw ones included, at about a millisecond of CPU each;
+// these run several times per order, so they bypass it. Every other read and write of orders
+// stays with Prisma. Timestamps travel as epoch milliseconds: pg and PGlite parse a
+// `timestamp` column in the process's local time zone, the columns hold UTC.
+
+const epochMs = (column: string) => `(extract(epoch FROM "${column}") * 1000)::float8 AS "${column}"`;
+
+const ORDER_COLUMNS = [
+  'id',
+  '"refId"',
+  '"clientId"',
+  '"methodId"',
+  'issuer',
+  'status::text AS status',
+  '"statusReason"',
+  '"ipspOrderId"',
+  '"targetUrl"',
+  epochMs('targetUrlExpiresAt'),
+  '"orderToken"',
+  '"externalId"',
+  'language',
+  '"disabledSmsAlerts"',
+  '"initialDataSealed"',
+  '"idempotencyKey"',
+  '"requestHash"',
+  epochMs('startedAt'),
+  epochMs('lastActivityAt'),
+  epochMs('createdAt'),
+  epochMs('updatedAt'),
+].join(', ');
+
+type Row<T, DateKeys extends keyof T> = Omit<T, DateKeys> & { [K in DateKeys]: T[K] extends Date ? number : number | null };
+type OrderRow = Row<Order, 'targetUrlExpiresAt' | 'startedAt' | 'lastActivityAt' | 'createdAt' | 'updatedAt'>;
+
+const dateOf = (ms: number | null) => (ms == null ? null : new Date(Math.round(ms)));
+
+function orderOf(row: OrderRow): Order {
+  return {
+    ...row,
+    targetUrlExpiresAt: dateOf(row.targetUrlExpiresAt),
+    startedAt: dateOf(row.startedAt),
+    lastActivityAt: dateOf(row.lastActivityAt),
+    createdAt: dateOf(row.createdAt)!,
+    updatedAt: dateOf(row.updatedAt)!,
+  };
+}
+
+// Parameters for `timestamp` columns: an ISO string in UTC, whose zone the column ignores.
+const timestampParam = (date: Date | null | undefined) => (date ? date.toISOString() : null);
+
+export async function findMethod(sql: SqlRunner, id: string): Promise<IdentificationMethod | null> {
+  const [row] = await sql.query<Row<IdentificationMethod, 'createdAt' | 'updatedAt'>>(
+    `SELECT id, name, issuer, type::text AS type, capabilities, offline, "webFlow", realtime, languages, "evidenceValidityMonths",
+       "targetUrlValiditySeconds", "termsInApp", "testOnly", "initialData", enabled, position, ${epochMs('createdAt')}, ${epochMs('updatedAt')}
+     FROM "IdentificationMethod" WHERE id = $1`,
+    [id],
+  );
+  return row ? { ...row, createdAt: dateOf(row.createdAt)!, updatedAt: dateOf(row.updatedAt)! } : null;
+}
+
+export async function findOrderByIdempotencyKey(sql: SqlRunner, clientId: string, idempotencyKey: string): Promise<Order | null> {
+  const [row] = await sql.query<OrderRow>(`SELECT ${ORDER_COLUMNS} FROM "Order" WHERE "clientId" = $1 AND "idempotencyKey" = $2`, [clientId, idempotencyKey]);
+  return row ? orderOf(row) : null;
+}
+
+export type NewOrder = Pick<
+  Order,
+  | 'refId'
+  | 'clientId'
+  | 'methodId'
+  | 'issuer'
+  | 'externalId'
+  | 'language'
+  | 'disabledSmsAlerts'
+  | 'initialDataSealed'
+  | 'idempotencyKey'
+  | 'requestHash'
+  | 'targetUrlExpiresAt'
+  | 'createdAt'
+>;
+
+/**
+ * Stores a new CREATED order with its first event, in one statement (so one implicit
+ * transaction). Null: the client already has an order with this idempotency key.
+ */
+export async function insertCreatedOrder(sql: SqlRunner, order: NewOrder, actor: string): Promise<Order | null> {
+  const [row] = await sql.query<OrderRow>(
+    `WITH placed AS (
+       INSERT INTO "Order" (id, "refId", "clientId", "methodId", issuer, status, "externalId", language, "disabledSmsAlerts",
+         "initialDataSealed", "idempotencyKey", "requestHash", "targetUrlExpiresAt", "createdAt", "updatedAt")
+       VALUES ($1, $2, $3, $4, $5, 'CREATED', $6, $7, $8, $9, $10, $11, $12::timestamp, $13::timestamp, $13::timestamp)
+       ON CONFLICT ("clientId", "idempotencyKey") DO NOTHING
+       RETURNING *
+     ), first_event AS (
+       INSERT INTO "OrderEvent" (id, "orderId", type, status, "previousStatus", actor, at)
+       SELECT $14, id, 'STATUS_CHANGED', 'CREATED', NULL, $15, "createdAt" FROM placed
+     )
+     SELECT ${ORDER_COLUMNS} FROM placed`,
+    [
+      randomUUID(),
+      order.refId,
+      order.clientId,
+      order.methodId,
+      order.issuer,
+      order.externalId,
+      order.language,
+      order.disabledSmsAlerts,
+      order.initialDataSealed,
+      order.idempotencyKey,
+      order.requestHash,
+      timestampParam(order.targetUrlExpiresAt),
+      timestampParam(order.createdAt),
+      randomUUID(),
+      actor,
+    ],
+  );
+  return row ? orderOf(row) : null;
+}
+
+/** The columns a status change may set besides the status (see TransitionRequest). */
+export interface OrderChanges {
+  ipspOrderId?: string | null;
+  targetUrl?: string | null;
+  orderToken?: string | null;
+  lastActivityAt?: Date | null;
+}
+
+const CHANGEABLE: Record<keyof OrderChanges, string> = {
+  ipspOrderId: '"ipspOrderId"',
+  targetUrl: '"targetUrl"',
+  orderToken: '"orderToken"',
+  lastActivityAt: '"lastActivityAt"',
+};
+
+/** Locks the order's row for the rest of the transaction; null when there is none (or, with skip, when it is locked). */
+export async function lockOrder(sql: SqlRunner, orderId: string, lock: 'wait' | 'skip'): Promise<Order | null> {
+  const [row] = await sql.query<OrderRow>(`SELECT ${ORDER_COLUMNS} FROM "Order" WHERE id = $1 FOR UPDATE${lock === 'skip' ? ' SKIP LOCKED' : ''}`, [orderId]);
+  return row ? orderOf(row) : null;
+}
+
+/** Sets the new status (and changes) of a locked order and writes its event, in one statement. */
+export async function changeOrderStatus(
+  sql: SqlRunner,
+  change: { orderId: string; from: OrderStatus; to: OrderStatus; reason: string | null; actor: string; changes: OrderChanges },
+): Promise<Order> {
+  const params: unknown[] = [change.orderId, change.to, change.reason, new Date().toISOString(), randomUUID(), change.from, change.actor];
+  const sets = Object.entries(change.changes)
+    .filter(([, value]) => value !== undefined)
+    .map(([key, value]) => {
+      params.push(value instanceof Date ? timestampParam(value) : value);
+      const column = CHANGEABLE[key as keyof OrderChanges];
+      return `${column} = $${params.length}${value instanceof Date ? '::timestamp' : ''}`;
+    });
+  const [row] = await sql.query<OrderRow>(
+    `WITH changed AS (
+       UPDATE "Order" SET status = $2::"OrderStatus", "statusReason" = $3, "updatedAt" = $4::timestamp${sets.map((set) => `, ${set}`).join('')}
+       WHERE id = $1 RETURNING *
+     ), event AS (
+       INSERT INTO "OrderEvent" (id, "orderId", type, status, "previousStatus", reason, actor, at)
+       SELECT $5, id, 'STATUS_CHANGED', status, $6::"OrderStatus", $3, $7, "updatedAt" FROM changed
+     )
+     SELECT ${ORDER_COLUMNS} FROM changed`,
+    params,
+  );
+  return orderOf(row);
+}
+
+type EventRow = Row<OrderEvent, 'at'> & { sequence: string | number | bigint; refId: string; clientId: string; issuer: string };
+
+/** The events committed after `after`, oldest first, each with what routing it needs of its order. */
+export async function readEventsAfter(
+  sql: SqlRunner,
+  after: bigint,
+  limit: number,
+): Promise<Array<{ event: OrderEvent; refId: string; clientId: string; issuer: string }>> {
+  const rows = await sql.query<EventRow>(
+    `SELECT e.id, e.sequence, e."orderId", e.type::text AS type, e.status::text AS status, e."previousStatus"::text AS "previousStatus",
+       e.reason, e.actor, (extract(epoch FROM e.at) * 1000)::float8 AS at, o."refId", o."clientId", o.issuer
+     FROM "OrderEvent" e JOIN "Order" o ON o.id = e."orderId"
+     WHERE e.sequence > $1 ORDER BY e.sequence LIMIT $2`,
+    [after.toString(), limit],
+  );
+  return rows.map(({ refId, clientId, issuer, ...event }) => ({
+    event: { ...event, sequence: BigInt(event.sequence), at: dateOf(event.at)! },
+    refId,
+    clientId,
+    issuer,
+  }));
+}
