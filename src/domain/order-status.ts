@@ -45,6 +45,11 @@ export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
  * What an IPSP may report with reportIdentificationStatus. CREATED is the service's own, and
  * TERMINATED comes only with the evidence (importEvidence).
  */
+/** Every status an order may leave for `to`: canTransition() as a list, for a database query. */
+export function statusesThatMayMoveTo(to: OrderStatus): OrderStatus[] {
+  return ORDER_STATUSES.filter((from) => canTransition(from, to));
+}
+
 export const REPORTABLE_STATUSES: readonly OrderStatus[] = ORDER_STATUSES.filter((status) => status !== 'CREATED' && status !== 'TERMINATED');
 
 /** Statuses from which an IPSP may import evidence. */

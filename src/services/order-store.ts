@@ -8,31 +8,21 @@ import type { SqlRunner } from '../db/adapter.js';
 // stays with Prisma. Timestamps travel as epoch milliseconds: pg and PGlite parse a
 // `timestamp` column in the process's local time zone, the columns hold UTC.
 
-const epochMs = (column: string) => `(extract(epoch FROM "${column}") * 1000)::float8 AS "${column}"`;
+const epochMs = (column: string, table = '') => `(extract(epoch FROM ${table}"${column}") * 1000)::float8 AS "${column}"`;
 
-const ORDER_COLUMNS = [
-  'id',
-  '"refId"',
-  '"clientId"',
-  '"methodId"',
-  'issuer',
-  'status::text AS status',
-  '"statusReason"',
-  '"ipspOrderId"',
-  '"targetUrl"',
-  epochMs('targetUrlExpiresAt'),
-  '"orderToken"',
-  '"externalId"',
-  'language',
-  '"disabledSmsAlerts"',
-  '"initialDataSealed"',
-  '"idempotencyKey"',
-  '"requestHash"',
-  epochMs('startedAt'),
-  epochMs('lastActivityAt'),
-  epochMs('createdAt'),
-  epochMs('updatedAt'),
-].join(', ');
+/** Every column of an order as orderOf() reads it; `table`: an alias to qualify them with. */
+function orderColumns(table?: string): string {
+  const t = table ? `${table}.` : '';
+  const plain = ['id', 'refId', 'clientId', 'methodId', 'issuer', 'statusReason', 'ipspOrderId', 'targetUrl', 'orderToken', 'externalId', 'language'];
+  const more = ['disabledSmsAlerts', 'initialDataSealed', 'idempotencyKey', 'requestHash'];
+  const dates = ['targetUrlExpiresAt', 'startedAt', 'lastActivityAt', 'createdAt', 'updatedAt'];
+  return [
+    ...[...plain, ...more].map((column) => `${t}"${column}"`),
+    `${t}status::text AS status`,
+    ...dates.map((column) => epochMs(column, t)),
+  ].join(', ');
+}
+const ORDER_COLUMNS = orderColumns();
 
 type Row<T, DateKeys extends keyof T> = Omit<T, DateKeys> & { [K in DateKeys]: T[K] extends Date ? number : number | null };
 type OrderRow = Row<Order, 'targetUrlExpiresAt' | 'startedAt' | 'lastActivityAt' | 'createdAt' | 'updatedAt'>;
@@ -143,31 +133,50 @@ export async function lockOrder(sql: SqlRunner, orderId: string, lock: 'wait' | 
   return row ? orderOf(row) : null;
 }
 
-/** Sets the new status (and changes) of a locked order and writes its event, in one statement. */
-export async function changeOrderStatus(
-  sql: SqlRunner,
-  change: { orderId: string; from: OrderStatus; to: OrderStatus; reason: string | null; actor: string; changes: OrderChanges },
-): Promise<Order> {
-  const params: unknown[] = [change.orderId, change.to, change.reason, new Date().toISOString(), randomUUID(), change.from, change.actor];
+export interface StatusChange {
+  orderId: string;
+  to: OrderStatus;
+  reason: string | null;
+  actor: string;
+  changes: OrderChanges;
+  /** The statuses the order may be in for this change (the state machine's rule, see domain/order-status.ts). */
+  allowedFrom: readonly OrderStatus[];
+  lock: 'wait' | 'skip';
+}
+
+/**
+ * Locks the order, and if its status allows it, sets the new status (and changes) and writes its
+ * event: one statement, one round trip. `from`: the status it was in (null: no such order, or
+ * locked elsewhere with skip); `order`: the changed order, null when the status did not allow it.
+ */
+export async function changeOrderStatus(sql: SqlRunner, change: StatusChange): Promise<{ from: OrderStatus | null; order: Order | null }> {
+  const params: unknown[] = [change.orderId, change.to, change.reason, new Date().toISOString(), randomUUID(), change.actor, change.allowedFrom];
   const sets = Object.entries(change.changes)
     .filter(([, value]) => value !== undefined)
     .map(([key, value]) => {
       params.push(value instanceof Date ? timestampParam(value) : value);
       const column = CHANGEABLE[key as keyof OrderChanges];
-      return `${column} = $${params.length}${value instanceof Date ? '::timestamp' : ''}`;
+      return `, ${column} = $${params.length}${value instanceof Date ? '::timestamp' : ''}`;
     });
-  const [row] = await sql.query<OrderRow>(
-    `WITH changed AS (
-       UPDATE "Order" SET status = $2::"OrderStatus", "statusReason" = $3, "updatedAt" = $4::timestamp${sets.map((set) => `, ${set}`).join('')}
-       WHERE id = $1 RETURNING *
+  // The UPDATE sees the row as `locked` read it after waiting for the lock (READ COMMITTED
+  // re-reads a row changed meanwhile), so the status check uses the latest committed status.
+  const [row] = await sql.query<OrderRow & { lockedStatus: OrderStatus }>(
+    `WITH locked AS (
+       SELECT id, status FROM "Order" WHERE id = $1 FOR UPDATE${change.lock === 'skip' ? ' SKIP LOCKED' : ''}
+     ), changed AS (
+       UPDATE "Order" o SET status = $2::"OrderStatus", "statusReason" = $3, "updatedAt" = $4::timestamp${sets.join('')}
+       FROM locked WHERE o.id = locked.id AND locked.status::text = ANY($7::text[])
+       RETURNING o.*, locked.status AS "fromStatus"
      ), event AS (
        INSERT INTO "OrderEvent" (id, "orderId", type, status, "previousStatus", reason, actor, at)
-       SELECT $5, id, 'STATUS_CHANGED', status, $6::"OrderStatus", $3, $7, "updatedAt" FROM changed
+       SELECT $5, id, 'STATUS_CHANGED', status, "fromStatus", $3, $6, "updatedAt" FROM changed
      )
-     SELECT ${ORDER_COLUMNS} FROM changed`,
+     SELECT locked.status::text AS "lockedStatus", ${orderColumns('c')} FROM locked LEFT JOIN changed c ON true`,
     params,
   );
-  return orderOf(row);
+  if (!row) return { from: null, order: null };
+  const { lockedStatus, ...order } = row;
+  return { from: lockedStatus, order: order.id ? orderOf(order) : null };
 }
 
 type EventRow = Row<OrderEvent, 'at'> & { sequence: string | number | bigint; refId: string; clientId: string; issuer: string };

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Prisma, type Order, type OrderEventType, type OrderStatus, type PrismaClient } from '../generated/prisma/client.js';
-import { canTransition } from '../domain/order-status.js';
+import { canTransition, statusesThatMayMoveTo } from '../domain/order-status.js';
 import { failed, ok, userError, type Result } from '../domain/user-errors.js';
 import type { EventBus, OrderEventNotice } from '../events/bus.js';
-import type { DatabaseHandle } from '../db/adapter.js';
+import type { DatabaseHandle, SqlRunner } from '../db/adapter.js';
 import { changeOrderStatus, lockOrder, type OrderChanges } from './order-store.js';
 import { logForOrder } from '../observability/log.js';
 
@@ -55,21 +55,22 @@ export interface TransitionRequest {
 export interface TransitionDeps {
   prisma: PrismaClient;
   /** Plain SQL for the common case, a change without `alongside` work (see order-store.ts). */
-  database: Pick<DatabaseHandle, 'transaction'>;
+  database: Pick<DatabaseHandle, 'query' | 'transaction'>;
   bus: EventBus;
 }
 
 type Transitioned = Result<{ order: Order; from: OrderStatus }>;
 
-/** Why the locked order may not take this transition, or null when it may. */
-function refusal(locked: Order | null, request: TransitionRequest): Transitioned | null {
-  if (!locked) return failed(userError('ORDER_NOT_FOUND', 'No such order.', ['input', 'refId']));
-  if (request.precondition && !request.precondition(locked)) return failed(userError('ILLEGAL_TRANSITION', 'The order changed meanwhile.', null));
-  if (!canTransition(locked.status, request.to)) {
-    return failed(userError('ILLEGAL_TRANSITION', `An order in ${locked.status} cannot move to ${request.to}.`, ['input', 'status']));
+/** Why an order in `status` (null: none) may not take this transition, or null when it may. */
+function refusal(status: OrderStatus | null, request: TransitionRequest): Transitioned | null {
+  if (!status) return failed(userError('ORDER_NOT_FOUND', 'No such order.', ['input', 'refId']));
+  if (!canTransition(status, request.to)) {
+    return failed(userError('ILLEGAL_TRANSITION', `An order in ${status} cannot move to ${request.to}.`, ['input', 'status']));
   }
   return null;
 }
+
+const changedMeanwhile: Transitioned = failed(userError('ILLEGAL_TRANSITION', 'The order changed meanwhile.', null));
 
 /**
  * Moves an order to a new status with its event, in one transaction with the order row locked.
@@ -84,27 +85,37 @@ export async function transitionOrder(deps: TransitionDeps, request: TransitionR
   return ok(order);
 }
 
-function transitionInSql(database: TransitionDeps['database'], request: TransitionRequest): Promise<Transitioned> {
-  return database.transaction(async (sql) => {
-    const locked = await lockOrder(sql, request.orderId, request.lock ?? 'wait');
-    const refused = refusal(locked, request);
-    if (refused || !locked) return refused!;
-    const order = await changeOrderStatus(sql, {
-      orderId: locked.id,
-      from: locked.status,
+async function transitionInSql(database: TransitionDeps['database'], request: TransitionRequest): Promise<Transitioned> {
+  const change = (sql: SqlRunner) =>
+    changeOrderStatus(sql, {
+      orderId: request.orderId,
       to: request.to,
       reason: request.reason ?? null,
       actor: request.actor,
       changes: request.data ?? {},
+      allowedFrom: statusesThatMayMoveTo(request.to),
+      lock: request.lock ?? 'wait',
     });
-    return ok({ order, from: locked.status });
+  if (!request.precondition) {
+    // The common case: one statement locks, checks and changes.
+    const { from, order } = await change(database);
+    return from && order ? ok({ order, from }) : (refusal(from, request) ?? changedMeanwhile);
+  }
+  return database.transaction(async (sql) => {
+    const locked = await lockOrder(sql, request.orderId, request.lock ?? 'wait');
+    if (!locked) return refusal(null, request)!;
+    if (!request.precondition!(locked)) return changedMeanwhile;
+    const refused = refusal(locked.status, request);
+    if (refused) return refused;
+    const { order } = await change(sql);
+    return order ? ok({ order, from: locked.status }) : changedMeanwhile;
   });
 }
 
 function transitionWithPrisma(prisma: PrismaClient, request: TransitionRequest): Promise<Transitioned> {
   return prisma.$transaction(async (tx) => {
-    const [locked] = await tx.$queryRaw<Order[]>`SELECT * FROM "Order" WHERE id = ${request.orderId} FOR UPDATE${request.lock === 'skip' ? Prisma.sql` SKIP LOCKED` : Prisma.empty}`;
-    const refused = refusal(locked ?? null, request);
+    const [locked] = await tx.$queryRaw<Array<{ status: OrderStatus }>>`SELECT status FROM "Order" WHERE id = ${request.orderId} FOR UPDATE${request.lock === 'skip' ? Prisma.sql` SKIP LOCKED` : Prisma.empty}`;
+    const refused = refusal(locked?.status ?? null, request);
     if (refused) return refused;
     const order = await tx.order.update({
       where: { id: request.orderId },

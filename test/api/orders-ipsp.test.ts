@@ -290,6 +290,23 @@ describe('what an IPSP may not do', () => {
     expect((await report(ipspToken, { refId: ready.refId, status: 'IDENTIFICATION_DONE' })).userErrors[0].code).toBe('ILLEGAL_TRANSITION');
   });
 
+  it('racing reports of different endings on one order: exactly one wins, with one event', async () => {
+    const placed = await placeIdentityTm();
+    const endings = ['NEGATIVELY_CONDUCTED', 'ERROR', 'NEGATIVELY_CONDUCTED', 'ERROR', 'NEGATIVELY_CONDUCTED', 'ERROR'] as const;
+    const payloads = await Promise.all(endings.map((status) => report(ipspToken, { refId: placed.refId, status, reason: `race ${status}` })));
+    const winners = payloads.filter((payload) => payload.userErrors.length === 0);
+    expect(winners).toHaveLength(1);
+    for (const payload of payloads.filter((candidate) => candidate !== winners[0])) {
+      expect(payload.userErrors).toEqual([expect.objectContaining({ code: 'ILLEGAL_TRANSITION' })]);
+    }
+    const after = await orderAs(spToken, placed.refId);
+    expect(after!.status).toBe(winners[0].order!.status);
+    expect(after!.statusReason).toBe(`race ${winners[0].order!.status}`);
+    const events = await srs.service.prisma.orderEvent.findMany({ where: { order: { refId: placed.refId } }, orderBy: { sequence: 'asc' } });
+    expect(events.map((event) => event.status)).toEqual(['CREATED', 'INITIALIZED', winners[0].order!.status]);
+    expect(events[2].previousStatus).toBe('INITIALIZED');
+  });
+
   it('another IPSP order id: INVALID_INPUT on input.ipspOrderId', async () => {
     const placed = await placeIdentityTm();
     const payload = await report(ipspToken, { refId: placed.refId, status: 'IDENTIFICATION_DONE', ipspOrderId: 'NOT-THE-ONE' });
