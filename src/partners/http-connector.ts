@@ -1,5 +1,6 @@
 import type { CancelOrderRequest, IpspConnector, OpenedOrder, OpenOrderRequest } from './connector.js';
 import { PartnerError } from './connector.js';
+import { post, type HttpAnswer } from './http-client.js';
 
 const PARTNER_TIMEOUT_MS = 10_000;
 
@@ -10,20 +11,22 @@ const PARTNER_TIMEOUT_MS = 10_000;
  */
 export function createHttpConnector(apiBaseUrl: string): IpspConnector {
   async function call(path: string, orderToken: string, body: unknown): Promise<unknown> {
-    let response: Response;
+    let answer: HttpAnswer;
     try {
-      response = await fetch(`${apiBaseUrl}${path}`, {
-        method: 'POST',
+      answer = await post(`${apiBaseUrl}${path}`, {
         headers: { authorization: `Bearer ${orderToken}`, 'content-type': 'application/json' },
         body: JSON.stringify(body),
-        signal: AbortSignal.timeout(PARTNER_TIMEOUT_MS),
+        timeoutMs: PARTNER_TIMEOUT_MS,
       });
     } catch (error) {
       throw new PartnerError(`The partner could not be reached: ${(error as Error).message}`);
     }
-    const text = await response.text();
-    if (!response.ok) throw new PartnerError(`The partner answered ${response.status}: ${text.slice(0, 300)}`);
-    return text ? JSON.parse(text) : undefined;
+    if (!answer.ok) throw new PartnerError(`The partner answered ${answer.status}: ${answer.text.slice(0, 300)}`);
+    try {
+      return answer.text ? JSON.parse(answer.text) : undefined;
+    } catch {
+      throw new PartnerError('The partner answered with something that is not JSON.');
+    }
   }
   return {
     async openOrder(request: OpenOrderRequest): Promise<OpenedOrder> {

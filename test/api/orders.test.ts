@@ -6,7 +6,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from '../generated/index.js';
 import type { InitialIdentityDataInput, OrderFilter, PlaceOrderInput, SimulatedOutcome } from '../generated/graphql.js';
-import { methodGlobalId, startTestService, type TestService } from '../kit.js';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { freePort, methodGlobalId, startTestService, type TestService } from '../kit.js';
 
 graphql(`
   fragment OrderFields on Order {
@@ -281,6 +283,40 @@ describe('placeOrder validation', () => {
       'initialData',
       'mobileNumber',
     ]);
+  });
+
+  it('a partner that cannot be reached or answers with an error: the order ends in ERROR with the reason and keeps no token', async () => {
+    // The partners' API lives under INTERNAL_URL: a closed port, then a server answering 503.
+    const failing = http.createServer((request, response) => {
+      request.resume();
+      response.writeHead(503, { 'content-type': 'text/plain' }).end('down for maintenance');
+    });
+    await new Promise<void>((resolve) => failing.listen(0, '127.0.0.1', resolve));
+    const partners = [
+      { internalUrl: `http://127.0.0.1:${await freePort()}`, reason: /^The partner could not be reached: .*ECONNREFUSED/ },
+      { internalUrl: `http://127.0.0.1:${(failing.address() as AddressInfo).port}`, reason: /^The partner answered 503: down for maintenance$/ },
+    ];
+    try {
+      for (const partner of partners) {
+        const isolated = await startTestService({ env: { INTERNAL_URL: partner.internalUrl } });
+        try {
+          const isolatedToken = await isolated.token(await isolated.createClient('SERVICE_PROVIDER'));
+          const response = await isolated.graphql(PlaceOrderMutation, { variables: { input: { methodId: methodGlobalId('test-video') } }, token: isolatedToken });
+          expect(response.errors).toBeUndefined();
+          const order = response.data!.placeOrder.order!;
+          expect(order.status).toBe('ERROR');
+          expect(order.statusReason).toMatch(partner.reason);
+          expect(order.targetUrl).toBeNull();
+          expect(order.events.map((event) => event.status)).toEqual(['CREATED', 'ERROR']);
+          const stored = await isolated.service.prisma.order.findUniqueOrThrow({ where: { refId: order.refId } });
+          expect(stored.orderToken).toBeNull();
+        } finally {
+          await isolated.stop();
+        }
+      }
+    } finally {
+      failing.close();
+    }
   });
 
   it('the TEST method outside test mode: METHOD_UNAVAILABLE', async () => {
