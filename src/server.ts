@@ -21,6 +21,7 @@ import { sendJson } from './partners/http-helpers.js';
 import { seedCatalogue } from './services/methods.js';
 import { createSimulation } from './services/simulation.js';
 import { startTimeoutJob } from './jobs/timeouts.js';
+import { markOrderStarted } from './services/order-store.js';
 import { createDataProtection, embeddedDataKeys } from './crypto/data-protection.js';
 import { createEvidenceSigner } from './crypto/evidence-signing.js';
 import { recordingGateway } from './sms/gateway.js';
@@ -71,15 +72,12 @@ export async function startService(config: Config): Promise<RunningService> {
     await database.close();
     throw error;
   }
+  // Orders this process is opening at their partner right now (see placeOrder).
+  const ordersBeingOpened = new Set<string>();
   const oidc = await createOidcProvider(config, prisma, {
     onOrderTokenIntrospected: async (refId) => {
-      // A partner checked the order token: the end user opened the target URL. Not while the
-      // order is CREATED: then the partner is checking the token of the order SRS is opening.
-      // One plain statement: it runs on every introspection, mostly changing nothing.
-      const now = new Date();
-      await prisma.$executeRaw`
-        UPDATE "Order" SET "startedAt" = COALESCE("startedAt", ${now}), "lastActivityAt" = ${now}
-        WHERE "refId" = ${refId} AND status <> 'CREATED'`;
+      // A partner checking the token of an order this process is opening is SRS's own doing.
+      if (!ordersBeingOpened.has(refId)) await markOrderStarted(database, refId, new Date());
     },
     onTokenDestroyed: (id) => bus.publishInvalidation({ kind: 'token', id }),
   });
@@ -108,6 +106,7 @@ export async function startService(config: Config): Promise<RunningService> {
   const services: GraphQLContext['services'] = {
     prisma,
     database,
+    ordersBeingOpened,
     config,
     bus,
     connectors,

@@ -179,6 +179,17 @@ export async function changeOrderStatus(sql: SqlRunner, change: StatusChange): P
   return { from: lockedStatus, order: order.id ? orderOf(order) : null };
 }
 
+/**
+ * A partner checked an order's token: the end user opened the target URL. Not while the order is
+ * CREATED: then the partner is checking the token of the order SRS is opening.
+ */
+export async function markOrderStarted(sql: SqlRunner, refId: string, now: Date): Promise<void> {
+  await sql.query(
+    `UPDATE "Order" SET "startedAt" = COALESCE("startedAt", $1::timestamp), "lastActivityAt" = $1::timestamp WHERE "refId" = $2 AND status <> 'CREATED'`,
+    [timestampParam(now), refId],
+  );
+}
+
 type EventRow = Row<OrderEvent, 'at'> & { sequence: string | number | bigint; refId: string; clientId: string; issuer: string };
 
 /** The events committed after `after`, oldest first, each with what routing it needs of its order. */

@@ -23,6 +23,11 @@ export interface OrderServiceDeps {
   prisma: PrismaClient;
   /** Plain SQL for the hot path of placing an order (see order-store.ts). */
   database: Pick<DatabaseHandle, 'query' | 'transaction'>;
+  /**
+   * The refIds of the orders this process is opening at their partner: the partner introspects
+   * their token then, and that must not count as the user starting (see server.ts).
+   */
+  ordersBeingOpened: Set<string>;
   config: Config;
   bus: EventBus;
   connectors: ConnectorRegistry;
@@ -139,15 +144,18 @@ async function openAtPartner(deps: OrderServiceDeps, order: Order, methodName: s
   try {
     if (!connector) throw new PartnerError(`No partner connection is configured for ${order.issuer}.`);
     orderToken = await deps.orderTokens.issue(order, order.targetUrlExpiresAt);
-    const opened = await connector.openOrder({
-      refId: order.refId,
-      issuer: order.issuer,
-      methodName,
-      orderToken,
-      language: order.language,
-      initialData: data,
-      targetUrlExpiresAt: order.targetUrlExpiresAt,
-    });
+    deps.ordersBeingOpened.add(order.refId);
+    const opened = await connector
+      .openOrder({
+        refId: order.refId,
+        issuer: order.issuer,
+        methodName,
+        orderToken,
+        language: order.language,
+        initialData: data,
+        targetUrlExpiresAt: order.targetUrlExpiresAt,
+      })
+      .finally(() => deps.ordersBeingOpened.delete(order.refId));
     return await transitionOrder(deps, {
       orderId: order.id,
       to: 'INITIALIZED',

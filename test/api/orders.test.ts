@@ -346,6 +346,18 @@ describe('a placed order', () => {
     token = await spToken();
   });
 
+  it('counts the session from when the user opens the target URL, not from the partner checking the token while SRS opens the order', async () => {
+    const order = await placeTest(token, { disabledSmsAlerts: true });
+    const stored = () => srs.service.prisma.order.findUniqueOrThrow({ where: { refId: order.refId } });
+    expect((await stored()).startedAt).toBeNull();
+    const before = Date.now();
+    expect(await openTargetUrl(order.targetUrl!)).toBe(200);
+    const opened = await stored();
+    expect(opened.startedAt!.getTime()).toBeGreaterThanOrEqual(before - 1000);
+    expect(opened.startedAt!.getTime()).toBeLessThanOrEqual(Date.now() + 1000);
+    expect(opened.lastActivityAt!.getTime()).toBeGreaterThanOrEqual(opened.startedAt!.getTime());
+  });
+
   it('TEST: INITIALIZED with reference id, IPSP order id, target URL valid one day, CREATED and INITIALIZED events', async () => {
     const before = Date.now();
     const order = await placeTest(token, { externalId: 'cust-42', language: 'DE', disabledSmsAlerts: true });
