@@ -95,6 +95,7 @@ export async function startService(config: Config): Promise<RunningService> {
   };
   const simulators = createSimulators({
     prisma,
+    database,
     internalUrl: config.internalUrl,
     publicUrl: config.publicUrl,
     secrets: simulatorSecrets,

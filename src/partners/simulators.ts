@@ -9,6 +9,7 @@ import { hashClientSecret } from '../auth/clients.js';
 import type { InitialIdentityData } from '../domain/initial-data.js';
 import { createSrsApiClient, type SrsApiClient } from './srs-api-client.js';
 import type { DataProtection } from '../crypto/data-protection.js';
+import type { SqlRunner } from '../db/adapter.js';
 import { escapeHtml, readForm, readJson, sendHtml, sendJson, page } from './http-helpers.js';
 import { log } from '../observability/log.js';
 
@@ -121,6 +122,7 @@ export interface Simulators {
  */
 export function createSimulators(options: {
   prisma: PrismaClient;
+  database: SqlRunner;
   internalUrl: string;
   publicUrl: string;
   secrets: Map<string, string>;
@@ -203,9 +205,13 @@ export function createSimulators(options: {
     const token = bearer(request);
     if (!body?.refId || !(await tokenFits(profile, token, body.refId))) return sendJson(response, 401, { error: 'invalid order token' });
     const id = `${profile.slug.toUpperCase().replace(/[^A-Z]/g, '').slice(0, 4)}-${randomBytes(6).toString('hex').toUpperCase()}`;
-    await prisma.simulatedIdentification.create({
-      data: { id, issuer: profile.issuer, refId: body.refId, orderToken: token!, language: body.language ?? null, initialDataSealed: options.dataProtection.seal(body.initialData ?? {}) },
-    });
+    // Plain SQL: this runs for every order placed (see services/order-store.ts for why).
+    const now = new Date().toISOString();
+    await options.database.query(
+      `INSERT INTO "SimulatedIdentification" (id, issuer, "refId", "orderToken", language, "initialDataSealed", "createdAt", "updatedAt")
+       VALUES ($1, $2, $3, $4, $5, $6, $7::timestamp, $7::timestamp)`,
+      [id, profile.issuer, body.refId, token!, body.language ?? null, options.dataProtection.seal(body.initialData ?? {}), now],
+    );
     const url = new URL(`${publicUrl}/ipsp/${profile.slug}/ident/${id}`);
     url.searchParams.set('token', token!);
     // Klarna's real URLs carry a long signed session blob; so do these.
