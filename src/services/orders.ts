@@ -96,11 +96,8 @@ export async function placeOrder(deps: OrderServiceDeps, viewer: Viewer, input: 
   const requestHash = createHash('sha256')
     .update(JSON.stringify({ methodId: method.id, data, externalId, disabledSmsAlerts }))
     .digest('hex');
-  if (idempotencyKey) {
-    const previous = await findOrderByIdempotencyKey(deps.database, viewer.clientId, idempotencyKey);
-    if (previous) return replay(previous, requestHash);
-  }
-
+  // A repeated idempotency key is found by the insert itself, which then stores nothing: one
+  // statement for a new order instead of a look-up first.
   const createdAt = new Date();
   const created = await insertCreatedOrder(
     deps.database,
@@ -121,7 +118,7 @@ export async function placeOrder(deps: OrderServiceDeps, viewer: Viewer, input: 
     viewer.clientId,
   );
   if (!created) {
-    // A concurrent request with the same key won the race: answer as a replay of its order.
+    // An earlier request (or a concurrent one that won the race) has this key: a replay.
     const previous = await findOrderByIdempotencyKey(deps.database, viewer.clientId, idempotencyKey!);
     if (previous) return replay(previous, requestHash);
     throw new Error(`Order with idempotency key ${idempotencyKey} was neither stored nor found.`);
