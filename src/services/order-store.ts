@@ -8,7 +8,8 @@ import type { SqlRunner } from '../db/adapter.js';
 // stays with Prisma. Timestamps travel as epoch milliseconds: pg and PGlite parse a
 // `timestamp` column in the process's local time zone, the columns hold UTC.
 
-const epochMs = (column: string, table = '') => `(extract(epoch FROM ${table}"${column}") * 1000)::float8 AS "${column}"`;
+/** A `timestamp` column as epoch milliseconds (a float8, which both drivers read as a number). */
+export const epochMs = (table: string | null, column: string, as = column) => `(extract(epoch FROM ${table ? `${table}.` : ''}"${column}") * 1000)::float8 AS "${as}"`;
 
 /** Every column of an order as orderOf() reads it; `table`: an alias to qualify them with. */
 function orderColumns(table?: string): string {
@@ -19,7 +20,7 @@ function orderColumns(table?: string): string {
   return [
     ...[...plain, ...more].map((column) => `${t}"${column}"`),
     `${t}status::text AS status`,
-    ...dates.map((column) => epochMs(column, t)),
+    ...dates.map((column) => epochMs(table ?? null, column)),
   ].join(', ');
 }
 const ORDER_COLUMNS = orderColumns();
@@ -46,7 +47,7 @@ const timestampParam = (date: Date | null | undefined) => (date ? date.toISOStri
 export async function findMethod(sql: SqlRunner, id: string): Promise<IdentificationMethod | null> {
   const [row] = await sql.query<Row<IdentificationMethod, 'createdAt' | 'updatedAt'>>(
     `SELECT id, name, issuer, type::text AS type, capabilities, offline, "webFlow", realtime, languages, "evidenceValidityMonths",
-       "targetUrlValiditySeconds", "termsInApp", "testOnly", "initialData", enabled, position, ${epochMs('createdAt')}, ${epochMs('updatedAt')}
+       "targetUrlValiditySeconds", "termsInApp", "testOnly", "initialData", enabled, position, ${epochMs(null, 'createdAt')}, ${epochMs(null, 'updatedAt')}
      FROM "IdentificationMethod" WHERE id = $1`,
     [id],
   );
@@ -200,7 +201,7 @@ export async function readEventsAfter(
 ): Promise<Array<{ event: OrderEvent; refId: string; clientId: string; issuer: string }>> {
   const rows = await sql.query<EventRow>(
     `SELECT e.id, e.sequence, e."orderId", e.type::text AS type, e.status::text AS status, e."previousStatus"::text AS "previousStatus",
-       e.reason, e.actor, (extract(epoch FROM e.at) * 1000)::float8 AS at, o."refId", o."clientId", o.issuer
+       e.reason, e.actor, ${epochMs('e', 'at')}, o."refId", o."clientId", o.issuer
      FROM "OrderEvent" e JOIN "Order" o ON o.id = e."orderId"
      WHERE e.sequence > $1 ORDER BY e.sequence LIMIT $2`,
     [after.toString(), limit],

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { PrismaClient, TermsStatus } from '../generated/prisma/client.js';
+import type { TermsStatus } from '../generated/prisma/client.js';
+import type { SqlRunner } from '../db/adapter.js';
+import { epochMs } from './order-store.js';
 import type { Viewer } from '../context.js';
 import type { DataProtection } from '../crypto/data-protection.js';
 import type { Jurisdiction, LevelOfAssurance, SignatureCapability } from '../domain/catalogue.js';
@@ -19,12 +21,12 @@ export interface VerificationInput {
 interface EvidenceRow {
   id: string;
   status: EvidenceFacts['status'];
-  identifiedAt: Date;
-  validUntil: Date;
+  identifiedAt: number;
+  validUntil: number;
   capabilities: SignatureCapability[];
   personalDataSealed: string;
   termsStatus: TermsStatus | null;
-  termsLinkExpiresAt: Date | null;
+  termsLinkExpiresAt: number | null;
 }
 
 /**
@@ -33,7 +35,7 @@ interface EvidenceRow {
  * as its keyed hash).
  */
 export async function verifyMobileNumber(
-  deps: { prisma: PrismaClient; dataProtection: DataProtection },
+  deps: { database: SqlRunner; dataProtection: DataProtection },
   viewer: Viewer,
   input: VerificationInput,
 ): Promise<Result<Verification>> {
@@ -44,28 +46,33 @@ export async function verifyMobileNumber(
     return failed(userError('INVALID_INPUT', 'givenNames and surname must not be empty.', ['input', 'distinguishedName']));
   }
   const lookupHash = deps.dataProtection.lookupHash(mobileNumber);
-  // lookup and verify are the hottest calls of the service, so both statements are plain SQL:
-  // Prisma 6 plans every typed query anew in WebAssembly on the event loop, which cost more
-  // than the query itself here (see BENCHMARKS.md).
-  const rows = await deps.prisma.$queryRaw<EvidenceRow[]>`
-    SELECT e.id, e.status::text AS status, e."identifiedAt", e."validUntil", e.capabilities, e."personalDataSealed",
-           t.status::text AS "termsStatus", t."linkExpiresAt" AS "termsLinkExpiresAt"
-    FROM "Evidence" e LEFT JOIN "TermsAcceptance" t ON t."evidenceId" = e.id
-    WHERE e."mobileNumberHash" = ${lookupHash}`;
+  // lookup and verify are the hottest calls of the service, so both statements go to the pool
+  // directly: Prisma 6 plans every query anew in WebAssembly, raw ones included, which cost more
+  // than the query itself here (see BENCHMARKS.md). Times as epoch milliseconds (order-store.ts).
+  const rows = await deps.database.query<EvidenceRow>(
+    `SELECT e.id, e.status::text AS status, ${epochMs('e', 'identifiedAt')}, ${epochMs('e', 'validUntil')}, e.capabilities, e."personalDataSealed",
+            t.status::text AS "termsStatus", ${epochMs('t', 'linkExpiresAt', 'termsLinkExpiresAt')}
+     FROM "Evidence" e LEFT JOIN "TermsAcceptance" t ON t."evidenceId" = e.id
+     WHERE e."mobileNumberHash" = $1`,
+    [lookupHash],
+  );
   const facts: EvidenceFacts[] = rows.map((row) => ({
     id: row.id,
     status: row.status,
-    identifiedAt: row.identifiedAt,
-    validUntil: row.validUntil,
+    identifiedAt: new Date(row.identifiedAt),
+    validUntil: new Date(row.validUntil),
     capabilities: row.capabilities,
-    termsAccepted: row.termsStatus ? effectiveTermsStatus({ status: row.termsStatus, linkExpiresAt: row.termsLinkExpiresAt }) === 'ACCEPTED' : false,
+    termsAccepted: row.termsStatus
+      ? effectiveTermsStatus({ status: row.termsStatus, linkExpiresAt: row.termsLinkExpiresAt == null ? null : new Date(row.termsLinkExpiresAt) }) === 'ACCEPTED'
+      : false,
     // Personal data is opened only when a name must be compared.
     subject: name ? deps.dataProtection.open<{ subject: EvidenceSubject }>(row.personalDataSealed).subject : { givenNames: '', surname: '' },
   }));
   const verification = verifyEvidence(facts, { jurisdiction: input.jurisdiction, loa: input.loa, name });
-  await deps.prisma.$executeRaw`
-    INSERT INTO "VerificationAudit" (id, "clientId", operation, "mobileNumberHash", reason, valid, "evidenceId")
-    VALUES (${randomUUID()}, ${viewer.clientId}, ${name ? 'VERIFY' : 'LOOKUP'}::"VerificationOperation", ${lookupHash},
-            ${verification.reason}, ${verification.valid}, ${verification.evidence?.id ?? null})`;
+  await deps.database.query(
+    `INSERT INTO "VerificationAudit" (id, "clientId", operation, "mobileNumberHash", reason, valid, "evidenceId", at)
+     VALUES ($1, $2, $3::"VerificationOperation", $4, $5, $6, $7, $8::timestamp)`,
+    [randomUUID(), viewer.clientId, name ? 'VERIFY' : 'LOOKUP', lookupHash, verification.reason, verification.valid, verification.evidence?.id ?? null, new Date().toISOString()],
+  );
   return ok(verification);
 }
