@@ -32,6 +32,8 @@ import { schema } from './schema/index.js';
 import { configureLogging, log, requestIdFrom, withLogScope } from './observability/log.js';
 import { createMetrics, type ServiceMetrics } from './observability/metrics.js';
 import { useOperationMetrics } from './observability/graphql-plugin.js';
+import { useSharedSubscriptionExecution } from './graphql/shared-subscription-execution.js';
+import { subscriptionAudience } from './schema/subscriptions.js';
 
 export interface RunningService {
   /** Where the HTTP server listens, e.g. http://127.0.0.1:4000 (the bound port, not PUBLIC_URL). */
@@ -132,7 +134,7 @@ export async function startService(config: Config): Promise<RunningService> {
       // yoga logs the original of a masked error here: keep it, it is what an operator needs.
       error: (...args) => log().error({ err: args.find((arg) => arg instanceof Error) }, args.filter((arg) => !(arg instanceof Error)).map(String).join(' ') || 'GraphQL error'),
     },
-    plugins: [useOperationMetrics(metrics)],
+    plugins: [useOperationMetrics(metrics), useSharedSubscriptionExecution(subscriptionAudience)],
     graphiql: { title: 'Smart Registration Service', headers: GRAPHIQL_HEADERS, shouldPersistHeaders: true, subscriptionsProtocol: 'WS' },
     context: async ({ request, connectionParams }) => ({
       prisma,

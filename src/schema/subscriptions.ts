@@ -14,6 +14,17 @@ function visibleToViewer(context: GraphQLContext) {
   return (item: FeedEvent) => viewer.role === 'ADMIN' || (viewer.role === 'IPSP' ? item.issuer === viewer.issuer : item.clientId === viewer.clientId);
 }
 
+/**
+ * What a subscription's results may differ by between callers, for sharing one execution of an
+ * event among subscribers (see shared-subscription-execution.ts): the client, which decides what
+ * is visible (the order's own provider sees personal data in the evidence, its issuer's partner
+ * does not), and the token's scopes, which decide what may be read at all.
+ */
+export function subscriptionAudience(context: GraphQLContext): string {
+  const { viewer } = context;
+  return JSON.stringify([viewer.clientId, viewer.role, viewer.issuer, [...viewer.scopes].sort()]);
+}
+
 function streamOptions(context: GraphQLContext) {
   return {
     prisma: context.prisma,

@@ -1,8 +1,7 @@
-import { Repeater } from 'graphql-yoga';
 import { GraphQLError } from 'graphql';
 import type { OrderEvent, Prisma, PrismaClient } from '../generated/prisma/client.js';
 import type { Viewer } from '../context.js';
-import type { EventFeed, FeedEvent } from '../events/feed.js';
+import type { EventFeed, FeedBatch, FeedEvent } from '../events/feed.js';
 
 const PAGE = 200;
 
@@ -29,92 +28,272 @@ export interface EventStreamOptions {
  * The stream ends with UNAUTHENTICATED once the token expires, is revoked or its client is
  * disabled.
  */
-export function orderEventStream(options: EventStreamOptions): AsyncIterable<OrderEvent> {
-  const { prisma, feed, viewer } = options;
-  return new Repeater<OrderEvent>(async (push, stop) => {
-    // Every event up to `last` that the stream delivers has been queued or delivered.
-    let last = options.afterSequence ?? feed.tail;
-    let behind = last < feed.tail;
-    let readingTable = false;
-    let checkToken = false;
-    let stopped = false;
-    const queue: OrderEvent[] = [];
-    let wake = () => {};
+export function orderEventStream(options: EventStreamOptions): AsyncIterableIterator<OrderEvent> {
+  return new OrderEventStream(options);
+}
 
-    const stopListening = feed.listen(
-      (batch) => {
-        if (stopped) return;
-        if (readingTable || behind || batch.after > last) {
-          behind = true;
-        } else {
-          for (const item of batch.events) if (item.event.sequence > last && options.matches(item)) queue.push(item.event);
-          // A read of the table may have gone further than the feed had when it read this batch.
-          if (batch.through > last) last = batch.through;
-        }
-        wake();
-      },
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+
+interface Waiter {
+  resolve(step: IteratorResult<OrderEvent, undefined>): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Thousands of these stay open and each event wakes all of them, so a stream is one object with
+ * a queue instead of a Repeater (whose push/pull handshake allocates several promises per event),
+ * and it has no timer of its own: one watcher per token (below) ends it.
+ */
+class OrderEventStream implements AsyncIterableIterator<OrderEvent> {
+  // Every event up to `last` that the stream delivers has been queued or delivered.
+  private last: bigint;
+  private behind: boolean;
+  private readingTable = false;
+  private ended = false;
+  private failure: unknown = undefined;
+  private readonly queue: OrderEvent[] = [];
+  private readonly waiters: Waiter[] = [];
+  private readonly stopListening: () => void;
+  private readonly stopWatching: () => void;
+
+  constructor(private readonly options: EventStreamOptions) {
+    const { feed } = options;
+    this.last = options.afterSequence ?? feed.tail;
+    this.behind = this.last < feed.tail;
+    this.stopListening = feed.listen(
+      (batch) => this.take(batch),
       // The service is shutting down: the stream completes, and a client resumes elsewhere.
-      () => {
-        stopped = true;
-        wake();
-      },
+      () => this.end(),
     );
-    const timer = setInterval(() => {
-      checkToken = true;
-      wake();
-    }, options.tokenCheckIntervalMs);
-    const expiry = setTimeout(() => {
-      checkToken = true;
-      wake();
-    }, Math.max(0, Math.min(viewer.tokenExpiresAt.getTime() - Date.now() + 50, 2 ** 31 - 1)));
-    void stop.then(() => {
-      stopped = true;
-      wake();
-    });
-    try {
-      while (!stopped) {
-        if (!queue.length && !behind && !checkToken) await new Promise<void>((resolve) => (wake = resolve));
-        if (stopped) break;
-        if (checkToken) {
-          checkToken = false;
-          if (viewer.tokenExpiresAt.getTime() <= Date.now() || !(await options.tokenStillValid(viewer.accessToken))) {
-            throw new GraphQLError('The access token expired or was revoked; subscribe again with a new one.', {
-              extensions: { code: 'UNAUTHENTICATED' },
-            });
-          }
-        }
-        if (behind && !queue.length) {
-          behind = false;
-          readingTable = true;
-          // Everything up to the feed's tail is committed, so this read covers it all.
-          const levelWith = feed.tail;
-          try {
-            const rows = await prisma.orderEvent.findMany({
-              where: { AND: [options.where, { sequence: { gt: last } }] },
-              orderBy: { sequence: 'asc' },
-              take: PAGE,
-            });
-            queue.push(...rows);
-            if (rows.length === PAGE) {
-              last = rows[rows.length - 1].sequence;
-              behind = true;
-            } else {
-              last = rows.length && rows[rows.length - 1].sequence > levelWith ? rows[rows.length - 1].sequence : levelWith;
-              if (feed.tail > last) behind = true;
-            }
-          } finally {
-            readingTable = false;
-          }
-        }
-        while (queue.length && !stopped) await push(queue.shift()!);
-      }
-      stop();
-    } catch (error) {
-      stop(error);
-    } finally {
-      stopListening();
-      clearInterval(timer);
-      clearTimeout(expiry);
+    this.stopWatching = tokenWatcherOf(feed, options).watch(options.viewer, this);
+  }
+
+  [Symbol.asyncIterator]() {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<OrderEvent, undefined>> {
+    // The common case, an event already waiting for a caller that waits for nothing else.
+    if (!this.waiters.length && this.queue.length && !this.ended && this.failure === undefined) {
+      return Promise.resolve({ done: false, value: this.queue.shift()! });
     }
-  });
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ resolve, reject });
+      this.serve();
+    });
+  }
+
+  return(): Promise<IteratorResult<OrderEvent, undefined>> {
+    this.end();
+    return Promise.resolve(DONE);
+  }
+
+  throw(error?: unknown): Promise<IteratorResult<OrderEvent, undefined>> {
+    this.end();
+    return Promise.reject(error);
+  }
+
+  /** Called by the token watcher: the token expired, was revoked or its client was disabled. */
+  tokenInvalid(): void {
+    if (this.ended || this.failure !== undefined) return;
+    this.fail(new GraphQLError('The access token expired or was revoked; subscribe again with a new one.', { extensions: { code: 'UNAUTHENTICATED' } }));
+  }
+
+  private take(batch: FeedBatch): void {
+    if (this.ended) return;
+    if (this.readingTable || this.behind || batch.after > this.last) {
+      this.behind = true;
+    } else {
+      const { matches } = this.options;
+      for (const item of batch.events) if (item.event.sequence > this.last && matches(item)) this.queue.push(item.event);
+      // A read of the table may have gone further than the feed had when it read this batch.
+      if (batch.through > this.last) this.last = batch.through;
+    }
+    if (this.waiters.length) this.serve();
+  }
+
+  /** Answers waiting callers from the queue, reading the table first when the stream is behind. */
+  private serve(): void {
+    while (this.waiters.length) {
+      if (this.failure !== undefined) {
+        // The failure ends the stream: the first caller learns why, any other one that it ended.
+        const failure = this.failure;
+        const waiter = this.waiters.shift()!;
+        this.failure = undefined;
+        this.finish();
+        waiter.reject(failure);
+        continue;
+      }
+      if (this.ended) {
+        for (const waiter of this.waiters.splice(0)) waiter.resolve(DONE);
+        return;
+      }
+      if (this.queue.length) {
+        this.waiters.shift()!.resolve({ done: false, value: this.queue.shift()! });
+        continue;
+      }
+      if (this.behind && !this.readingTable) void this.readTable();
+      return;
+    }
+  }
+
+  private async readTable(): Promise<void> {
+    const { prisma, feed, where } = this.options;
+    this.behind = false;
+    this.readingTable = true;
+    // Everything up to the feed's tail is committed, so this read covers it all.
+    const levelWith = feed.tail;
+    try {
+      const rows = await prisma.orderEvent.findMany({ where: { AND: [where, { sequence: { gt: this.last } }] }, orderBy: { sequence: 'asc' }, take: PAGE });
+      if (this.ended) return;
+      this.queue.push(...rows);
+      const lastRead = rows.length ? rows[rows.length - 1].sequence : this.last;
+      if (rows.length === PAGE) {
+        this.last = lastRead;
+        this.behind = true;
+      } else {
+        this.last = lastRead > levelWith ? lastRead : levelWith;
+        if (feed.tail > this.last) this.behind = true;
+      }
+    } catch (error) {
+      this.fail(error);
+    } finally {
+      this.readingTable = false;
+      this.serve();
+    }
+  }
+
+  /** Stops taking events at once; the next caller gets the error. */
+  private fail(error: unknown): void {
+    if (this.ended) return;
+    this.failure = error;
+    this.release();
+    this.serve();
+  }
+
+  private end(): void {
+    this.finish();
+    this.serve();
+  }
+
+  private finish(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.queue.length = 0;
+    this.release();
+  }
+
+  private release(): void {
+    this.stopListening();
+    this.stopWatching();
+  }
+}
+
+// ---- one watcher of tokens for all streams -------------------------------------------------------
+
+interface Watched {
+  tokenInvalid(): void;
+}
+
+interface WatchedToken {
+  expiresAt: number;
+  streams: Set<Watched>;
+  expiry: NodeJS.Timeout;
+  checking: boolean;
+}
+
+/**
+ * Every stream must end once its token expires, is revoked or its client is disabled. Thousands
+ * of streams usually share a few tokens, so instead of two timers per stream, one interval
+ * re-checks each distinct token once and one timer per token ends its streams at expiry.
+ */
+export class TokenWatcher {
+  private readonly tokens = new Map<string, WatchedToken>();
+  private interval: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly stillValid: (accessToken: string) => Promise<boolean>,
+    private readonly checkIntervalMs: number,
+  ) {}
+
+  /** How many distinct tokens are watched. */
+  get size(): number {
+    return this.tokens.size;
+  }
+
+  watch(viewer: Pick<Viewer, 'accessToken' | 'tokenExpiresAt'>, stream: Watched): () => void {
+    const { accessToken } = viewer;
+    let token = this.tokens.get(accessToken);
+    if (!token) {
+      const expiresAt = viewer.tokenExpiresAt.getTime();
+      token = { expiresAt, streams: new Set(), expiry: this.expiryTimer(accessToken, expiresAt), checking: false };
+      this.tokens.set(accessToken, token);
+      if (!this.interval) {
+        this.interval = setInterval(() => this.checkAll(), this.checkIntervalMs);
+        this.interval.unref();
+      }
+    }
+    token.streams.add(stream);
+    const watched = token;
+    return () => {
+      watched.streams.delete(stream);
+      if (watched.streams.size === 0 && this.tokens.get(accessToken) === watched) this.forget(accessToken, watched);
+    };
+  }
+
+  private expiryTimer(accessToken: string, expiresAt: number): NodeJS.Timeout {
+    // A timer fires at most 2^31-1 ms ahead; a token valid longer is looked at again then.
+    const timer = setTimeout(() => this.expire(accessToken), Math.max(0, Math.min(expiresAt - Date.now() + 50, 2 ** 31 - 1)));
+    timer.unref();
+    return timer;
+  }
+
+  private expire(accessToken: string): void {
+    const token = this.tokens.get(accessToken);
+    if (!token) return;
+    if (token.expiresAt <= Date.now()) this.invalidate(accessToken, token);
+    else token.expiry = this.expiryTimer(accessToken, token.expiresAt);
+  }
+
+  private checkAll(): void {
+    for (const [accessToken, token] of this.tokens) {
+      if (token.expiresAt <= Date.now()) {
+        this.invalidate(accessToken, token);
+        continue;
+      }
+      // A check slower than the interval is not asked again meanwhile.
+      if (token.checking) continue;
+      token.checking = true;
+      void this.stillValid(accessToken)
+        .catch(() => false)
+        .then((valid) => {
+          token.checking = false;
+          if (!valid && this.tokens.get(accessToken) === token) this.invalidate(accessToken, token);
+        });
+    }
+  }
+
+  private invalidate(accessToken: string, token: WatchedToken): void {
+    this.forget(accessToken, token);
+    for (const stream of [...token.streams]) stream.tokenInvalid();
+  }
+
+  private forget(accessToken: string, token: WatchedToken): void {
+    clearTimeout(token.expiry);
+    this.tokens.delete(accessToken);
+    if (this.tokens.size === 0 && this.interval) {
+      clearInterval(this.interval);
+      this.interval = undefined;
+    }
+  }
+}
+
+// The feed stands for the running service: its streams share one watcher, whose settings
+// (the same config for every stream of a service) come from the first stream.
+const watchers = new WeakMap<EventFeed, TokenWatcher>();
+
+function tokenWatcherOf(feed: EventFeed, options: Pick<EventStreamOptions, 'tokenStillValid' | 'tokenCheckIntervalMs'>): TokenWatcher {
+  let watcher = watchers.get(feed);
+  if (!watcher) watchers.set(feed, (watcher = new TokenWatcher(options.tokenStillValid, options.tokenCheckIntervalMs)));
+  return watcher;
 }

@@ -1,6 +1,7 @@
 // Subscriptions: orderStatusChanged and orderEvents over graphql-ws and SSE. Current state first,
 // replay after a sequence without gap or duplicate at the seam, filters, isolation between
-// clients, scopes, revocation and expiry ending a stream, and release of server-side resources.
+// clients, scopes, revocation and expiry ending a stream, release of server-side resources, and
+// what must hold when subscribers of one operation share the execution of an event.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from '../generated/index.js';
@@ -492,6 +493,73 @@ describe('subscriptions', () => {
       const expected = await storedEvents(srs, token, refId);
       const received = (await settle(subscription, expected.length)).map((item) => item.orderEvents);
       expect(received).toEqual(expected);
+    });
+  });
+
+  describe('one execution of an event shared by subscribers', () => {
+    // The same text for every viewer: yoga parses it once, so all of them run the same document.
+    const WITH_SUBJECT = `subscription SharedEvidence($filter: OrderEventFilter) {
+      orderEvents(filter: $filter) { refId type order { evidence { issuer subject { surname } } } }
+    }`;
+    type EvidenceEvent = { orderEvents: { refId: string; type: string; order: { evidence: { issuer: string; subject: { surname: string } | null } | null } } };
+
+    /** Places an order; answers its refId and the sequence a subscription going live after it starts from. */
+    async function orderAndPoint(token: string): Promise<{ refId: string; point: string }> {
+      const refId = await placeOrder(srs, token);
+      return { refId, point: String(lastSequence(await storedEvents(srs, token, refId))) };
+    }
+
+    it('shows the personal data of an event only to the order’s service provider, not to the partner subscribed to the same operation', async () => {
+      const provider = await srs.createClient('SERVICE_PROVIDER');
+      const [providerToken, otherProviderToken] = [await srs.token(provider), await srs.token(provider)];
+      const partnerToken = await srs.token(await srs.createClient('IPSP', { issuer: 'TEST' }));
+      const { refId, point } = await orderAndPoint(providerToken);
+      const filter = { types: ['EVIDENCE_IMPORTED'], afterSequence: point };
+      // Interleaved, so that whichever viewer runs the shared execution first, the other one follows.
+      const subscriptions = [providerToken, partnerToken, otherProviderToken, partnerToken].map((token) => ws(srs, token).subscribe<EvidenceEvent>(WITH_SUBJECT, { filter }));
+      // A moment for the streams to be live: then the event reaches them from the feed, as one object.
+      await sleep(300);
+      await simulate(srs, providerToken, refId);
+
+      const [ofProvider, ofPartner, ofProviderAgain, ofPartnerAgain] = await Promise.all(subscriptions.map(async (subscription) => (await settle(subscription, 1))[0].orderEvents));
+      expect(ofProvider.refId).toBe(refId);
+      expect(ofProvider.order.evidence!.subject!.surname.length).toBeGreaterThan(0);
+      expect(ofProviderAgain).toEqual(ofProvider);
+      expect(ofPartner).toEqual({ ...ofProvider, order: { evidence: { issuer: 'TEST', subject: null } } });
+      expect(ofPartnerAgain).toEqual(ofPartner);
+      for (const subscription of subscriptions) expect({ items: subscription.items.length, errors: subscription.errors }).toEqual({ items: 1, errors: [] });
+    });
+
+    it('gives subscribers of different selections, and of one selection with different variables, their own shapes of the same event', async () => {
+      const token = await spToken(srs);
+      const { refId, point } = await orderAndPoint(token);
+      const filter = { refIds: [refId], afterSequence: point };
+      const brief = 'subscription SharedBrief($filter: OrderEventFilter) { orderEvents(filter: $filter) { sequence status } }';
+      const wide = 'subscription SharedWide($filter: OrderEventFilter) { orderEvents(filter: $filter) { refId type status previousStatus } }';
+      const optional = 'subscription SharedOptional($filter: OrderEventFilter, $withActor: Boolean!) { orderEvents(filter: $filter) { status actor @include(if: $withActor) } }';
+      const connection = ws(srs, token);
+      type Shape = { orderEvents: Record<string, string | null> };
+      const subscriptions = {
+        brief: connection.subscribe<Shape>(brief, { filter }),
+        wide: connection.subscribe<Shape>(wide, { filter }),
+        withActor: connection.subscribe<Shape>(optional, { filter, withActor: true }),
+        withoutActor: connection.subscribe<Shape>(optional, { filter, withActor: false }),
+        briefAgain: ws(srs, token).subscribe<Shape>(brief, { filter }),
+      };
+      await sleep(300);
+      await simulate(srs, token, refId);
+
+      const stored = after(await storedEvents(srs, token, refId), BigInt(point));
+      expect(stored.map((event) => event.status)).toEqual(['IDENTIFICATION_DONE', 'DATA_READY', 'TERMINATED', 'TERMINATED']);
+      const received = Object.fromEntries(
+        await Promise.all(Object.entries(subscriptions).map(async ([name, subscription]) => [name, (await settle(subscription, 4)).map((item) => item.orderEvents)] as const)),
+      );
+      expect(received.brief).toEqual(stored.map(({ sequence, status }) => ({ sequence, status })));
+      expect(received.briefAgain).toEqual(received.brief);
+      expect(received.wide).toEqual(stored.map(({ refId: ref, type, status, previousStatus }) => ({ refId: ref, type, status, previousStatus })));
+      expect(received.withActor.map((event) => Object.keys(event))).toEqual(Array(4).fill(['status', 'actor']));
+      expect(received.withoutActor).toEqual(stored.map(({ status }) => ({ status })));
+      for (const subscription of Object.values(subscriptions)) expect(subscription.errors).toEqual([]);
     });
   });
 
