@@ -44,6 +44,9 @@ export interface RunningService {
   close(): Promise<void>;
 }
 
+/** How long a shutting-down process keeps answering after the last request started (see close()). */
+const SHUTDOWN_QUIET_MS = 300;
+
 const GRAPHIQL_HEADERS = JSON.stringify({ Authorization: 'Bearer PASTE-YOUR-ACCESS-TOKEN-HERE' }, null, 2);
 
 /** Opens the database, migrates and seeds it, and serves every endpoint of the service. */
@@ -146,11 +149,13 @@ export async function startService(config: Config): Promise<RunningService> {
 
   let shuttingDown = false;
   let inFlight = 0;
+  let lastRequestStartedAt = 0;
   let drained = () => {};
   const server = http.createServer((request, response) => {
     const requestId = requestIdFrom(request.headers['x-request-id']);
     response.setHeader('x-request-id', requestId);
     const started = performance.now();
+    lastRequestStartedAt = started;
     inFlight++;
     withLogScope({ requestId }, (scope) => {
       response.once('close', () => {
@@ -280,11 +285,14 @@ export async function startService(config: Config): Promise<RunningService> {
         await eventFeed.close();
         for (const socket of webSockets.clients) socket.close(1001, 'Server shutting down');
         await wsServer.dispose();
-        // Requests in flight may finish, within the grace period.
-        if (inFlight > 0) {
+        // Requests in flight may finish, within the grace period. Closing the connections then
+        // would reset a request already on its way (sent, not yet read): late ones are still
+        // answered (503) until no request has started for a quiet moment.
+        const deadline = performance.now() + config.shutdownGraceSeconds * 1000;
+        while ((inFlight > 0 || performance.now() - lastRequestStartedAt < SHUTDOWN_QUIET_MS) && performance.now() < deadline) {
           await new Promise<void>((resolve) => {
             drained = resolve;
-            setTimeout(resolve, config.shutdownGraceSeconds * 1000).unref();
+            setTimeout(resolve, inFlight > 0 ? deadline - performance.now() : SHUTDOWN_QUIET_MS).unref();
           });
         }
         await new Promise<void>((resolve) => {
