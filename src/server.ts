@@ -79,7 +79,7 @@ export async function startService(config: Config): Promise<RunningService> {
   }
   // Orders this process is opening at their partner right now (see placeOrder).
   const ordersBeingOpened = new Set<string>();
-  const oidc = await createOidcProvider(config, prisma, {
+  const oidc = await createOidcProvider(config, { prisma, database }, {
     onOrderTokenIntrospected: async (refId) => {
       // A partner checking the token of an order this process is opening is SRS's own doing.
       if (!ordersBeingOpened.has(refId)) await markOrderStarted(database, refId, new Date());

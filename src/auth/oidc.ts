@@ -4,8 +4,9 @@ import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import requestContext from 'oidc-provider/lib/helpers/als.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { Config } from '../config.js';
+import type { DatabaseHandle } from '../db/adapter.js';
 import { clientSecretMatches } from './clients.js';
-import { createMemoryOidcAdapter, createOidcAdapter } from './oidc-adapter.js';
+import { createMemoryOidcAdapter, createOidcAdapter, type OidcStorageOptions } from './oidc-adapter.js';
 import { ALL_SCOPES, INTROSPECTING_ROLES, type ClientRole } from './scopes.js';
 import { loadServiceKeys } from './service-keys.js';
 import { orderClaimsOf } from './order-tokens.js';
@@ -20,7 +21,7 @@ export const OIDC_MOUNT_PATH = '/oidc';
  */
 export async function createOidcProvider(
   config: Config,
-  prisma: PrismaClient,
+  { prisma, database }: { prisma: PrismaClient; database: DatabaseHandle },
   hooks: {
     onOrderTokenIntrospected?: (refId: string) => Promise<void>;
     /** A token was revoked or otherwise destroyed. */
@@ -28,12 +29,18 @@ export async function createOidcProvider(
   } = {},
 ): Promise<Provider> {
   const onOrderTokenIntrospected = hooks.onOrderTokenIntrospected ?? (async () => {});
-  const onDestroyed = (type: string, id: string) => {
-    if (type === 'ClientCredentials') hooks.onTokenDestroyed?.(id);
+  const storage: OidcStorageOptions = {
+    query: database.query,
+    // Client metadata is kept as long as a token check is; TOKEN_CACHE_SECONDS=0 turns both off.
+    clientCacheSeconds: config.tokenCacheSeconds,
+    authenticatedClientId: () => currentRequest()?.oidc?.client?.clientId,
+    onDestroyed: (type, id) => {
+      if (type === 'ClientCredentials') hooks.onTokenDestroyed?.(id);
+    },
   };
   const keys = await loadServiceKeys(prisma, 'oidc');
   const provider = new Provider(`${config.publicUrl}${OIDC_MOUNT_PATH}`, {
-    adapter: config.oidcStore === 'memory' ? createMemoryOidcAdapter(prisma, onDestroyed) : createOidcAdapter(prisma, onDestroyed),
+    adapter: config.oidcStore === 'memory' ? createMemoryOidcAdapter(storage) : createOidcAdapter(storage),
     jwks: { keys: keys as never },
     // No cookies are set for client credentials, but the provider insists on keys.
     cookies: { keys: keys.map((key) => createHash('sha256').update(String(key.d)).digest('base64url')) },
@@ -99,11 +106,15 @@ export async function createOidcProvider(
   // client that asks for no scope gets every scope it is allowed, as most OAuth2 servers do.
   const saveToken = provider.ClientCredentials.prototype.save;
   provider.ClientCredentials.prototype.save = function saveWithCheckedScope(this: InstanceType<typeof provider.ClientCredentials>) {
-    const requested = (requestContext.getStore() as KoaContextWithOIDC | undefined)?.oidc?.body?.scope;
+    const requested = currentRequest()?.oidc?.body?.scope;
     const unknown = String(requested ?? '').split(' ').find((scope) => scope && !(ALL_SCOPES as string[]).includes(scope));
     if (unknown) throw new errors.InvalidScope('requested scope is not supported', unknown);
     if (!this.scope && this.client?.scope && !orderClaimsOf(this.extra)) this.scope = this.client.scope;
     return saveToken.call(this);
   };
   return provider;
+}
+
+function currentRequest(): KoaContextWithOIDC | undefined {
+  return requestContext.getStore() as KoaContextWithOIDC | undefined;
 }

@@ -352,6 +352,85 @@ describe('OAuth2 server', () => {
       // Other clients are untouched.
       await expectViewer(srs, await srs.token(sp), sp);
     });
+
+    // The service keeps client metadata in memory; these disable a client the service has just
+    // served, telling no one, and expect the very next request to be refused.
+    it('is refused a token at once, although the service has just served it', async () => {
+      const doomed = await srs.createClient('SERVICE_PROVIDER');
+      expect((await srs.requestToken(doomed)).status).toBe(200);
+      await disableClient(srs.service.prisma, doomed.clientId);
+
+      const { status, body } = await srs.requestToken(doomed);
+      expect(status).toBe(401);
+      expect(body.error).toBe('invalid_client');
+      expect(body).not.toHaveProperty('access_token');
+    });
+
+    it('can no longer introspect or revoke, at once', async () => {
+      const operator = await srs.createClient('ADMIN');
+      const token = await srs.token(sp);
+      expect((await postForm(srs, '/token/introspection', { token }, operator)).body.active).toBe(true);
+      await disableClient(srs.service.prisma, operator.clientId);
+
+      const introspected = await postForm(srs, '/token/introspection', { token }, operator);
+      expect(introspected.status).toBe(401);
+      expect(introspected.body.error).toBe('invalid_client');
+      expect(introspected.body).not.toHaveProperty('active');
+      const revoked = await postForm(srs, '/token/revocation', { token }, operator);
+      expect(revoked.status).toBe(401);
+      expect(revoked.body.error).toBe('invalid_client');
+      // The token it presented is untouched.
+      await expectViewer(srs, token, sp);
+    });
+  });
+
+  // Requests arriving together share their statements; each must still get its own answer.
+  describe('many requests at once', () => {
+    it('gives every client its own working token, and none to a client disabled meanwhile', async () => {
+      const clients = await Promise.all(Array.from({ length: 6 }, () => srs.createClient('SERVICE_PROVIDER')));
+      const doomed = clients[0];
+      expect((await srs.requestToken(doomed)).status).toBe(200);
+      await disableClient(srs.service.prisma, doomed.clientId);
+
+      const answers = await Promise.all(clients.flatMap((client) => [srs.requestToken(client), srs.requestToken(client)]));
+      expect(answers.slice(0, 2).map((answer) => [answer.status, answer.body.error])).toEqual([
+        [401, 'invalid_client'],
+        [401, 'invalid_client'],
+      ]);
+      const issued = answers.slice(2);
+      expect(issued.map((answer) => answer.status)).toEqual(issued.map(() => 200));
+      const tokens = issued.map((answer) => answer.body.access_token as string);
+      expect(new Set(tokens).size).toBe(tokens.length);
+      await Promise.all(tokens.map((token, index) => expectViewer(srs, token, clients[1 + Math.floor(index / 2)])));
+    });
+
+    it('answers every introspection about its own token and for its own requester', async () => {
+      const operators = await Promise.all([srs.createClient('ADMIN'), srs.createClient('ADMIN')]);
+      const disabledOperator = await srs.createClient('ADMIN');
+      const owners = await Promise.all(Array.from({ length: 4 }, () => srs.createClient('SERVICE_PROVIDER')));
+      const tokens = await Promise.all(owners.map((owner) => srs.token(owner)));
+      expect((await postForm(srs, '/token/introspection', { token: tokens[0] }, disabledOperator)).body.active).toBe(true);
+      await disableClient(srs.service.prisma, disabledOperator.clientId);
+
+      const asked = tokens.flatMap((token, index) => [
+        { token, owner: owners[index], operator: operators[0] },
+        { token, owner: owners[index], operator: operators[1] },
+        { token, owner: owners[index], operator: disabledOperator },
+      ]);
+      const answers = await Promise.all([
+        ...asked.map(({ token, operator }) => postForm(srs, '/token/introspection', { token }, operator)),
+        postForm(srs, '/token/introspection', { token: 'never-issued' }, operators[0]),
+      ]);
+      asked.forEach(({ owner, operator }, index) => {
+        const { status, body } = answers[index];
+        if (operator === disabledOperator) {
+          expect([status, body.error]).toEqual([401, 'invalid_client']);
+        } else {
+          expect([status, body.active, body.client_id]).toEqual([200, true, owner.clientId]);
+        }
+      });
+      expect(answers.at(-1)?.body).toEqual({ active: false });
+    });
   });
 
   describe('stored secrets', () => {
