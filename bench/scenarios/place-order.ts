@@ -54,6 +54,9 @@ async function run(options: BenchOptions): Promise<ScenarioResult> {
       }),
       info({ scenario: 'placeOrder', figure: 'p50 latency', value: result.latencyMs.p50, unit: 'ms' }),
       info({ scenario: 'placeOrder', figure: 'failed answers', value: result.failed + result.errors, unit: '' }),
+      // Throughput on two shared cores says little elsewhere; the CPU one order costs carries over.
+      info({ scenario: 'placeOrder', figure: 'service CPU per order (partner included)', value: (result.cpu.byProcess.service * 1000) / result.rps, unit: 'ms' }),
+      info({ scenario: 'placeOrder', figure: 'PostgreSQL CPU per order', value: (result.cpu.byProcess.postgres * 1000) / result.rps, unit: 'ms' }),
     ],
     details: { result },
   };
