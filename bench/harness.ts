@@ -524,6 +524,8 @@ export interface LoadResult {
   failed: number;
   /** Socket errors and timeouts (no response at all). */
   errors: number;
+  /** The first few failed answers (status and the start of the body), to tell why. */
+  failureSamples: string[];
   /** Successful responses per second. */
   rps: number;
   latencyMs: { mean: number; p50: number; p90: number; p99: number; max: number };
@@ -557,6 +559,7 @@ async function runAutocannon(options: LoadOptions): Promise<LoadResult> {
   const cpu = measureCpu(options.watch ?? {});
   let succeeded = 0;
   let failed = 0;
+  const failureSamples: string[] = [];
   const { body, accept } = options;
   const request: autocannon.Request = {
     method: options.method ?? 'POST',
@@ -567,7 +570,7 @@ async function runAutocannon(options: LoadOptions): Promise<LoadResult> {
     ...(accept && {
       onResponse: (status: number, responseBody: string) => {
         if (accept(status, responseBody)) succeeded++;
-        else failed++;
+        else if (++failed <= 5) failureSamples.push(`${status} ${responseBody.slice(0, 500)}`);
       },
     }),
   };
@@ -590,6 +593,7 @@ async function runAutocannon(options: LoadOptions): Promise<LoadResult> {
     succeeded,
     failed,
     errors: result.errors + result.timeouts,
+    failureSamples,
     rps: succeeded / durationSeconds,
     latencyMs: { mean: result.latency.average, p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max },
     cpu: cpu(),
@@ -671,7 +675,8 @@ export function describeLoad(label: string, result: LoadResult): string {
     .join(', ');
   const failures = result.failed + result.errors;
   const activity = result.databaseActivity ? `\n    ${describeDatabaseActivity(result.databaseActivity)}` : '';
-  return `  ${label}: ${result.rps.toFixed(0)}/s, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms${failures ? `, ${failures} failed` : ''}; CPU cores: ${cpu} (machine ${result.cpu.machineCores.toFixed(2)}, stolen ${result.cpu.stolenCores.toFixed(2)})${activity}`;
+  const samples = result.failureSamples.map((sample) => `\n    failed: ${sample}`).join('');
+  return `  ${label}: ${result.rps.toFixed(0)}/s, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms${failures ? `, ${failures} failed` : ''}; CPU cores: ${cpu} (machine ${result.cpu.machineCores.toFixed(2)}, stolen ${result.cpu.stolenCores.toFixed(2)})${activity}${samples}`;
 }
 
 export function describeDatabaseActivity(activity: DatabaseActivity): string {
