@@ -29,6 +29,7 @@ const environmentSchema = z.object({
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(600).default(10),
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   TOKEN_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(5),
+  WS_KEEPALIVE_SECONDS: z.coerce.number().min(0).max(3600).default(25),
 });
 
 export interface Config {
@@ -72,6 +73,8 @@ export interface Config {
   metricsToken?: string;
   /** How long a successful access token check is kept in memory (0: never). */
   tokenCacheSeconds: number;
+  /** How often a WebSocket is pinged; one that has not answered by the next ping is closed (0: never). */
+  webSocketKeepAliveSeconds: number;
 }
 
 /** Thrown with every problem of the environment at once, each naming its variable. */
@@ -136,5 +139,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     shutdownGraceSeconds: values.SHUTDOWN_GRACE_SECONDS,
     metricsToken: values.METRICS_TOKEN,
     tokenCacheSeconds: values.TOKEN_CACHE_SECONDS,
+    webSocketKeepAliveSeconds: values.WS_KEEPALIVE_SECONDS,
   };
 }

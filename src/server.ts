@@ -3,7 +3,6 @@ import type { AddressInfo } from 'node:net';
 import { GraphQLError } from 'graphql';
 import { createYoga } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
-import { useServer } from 'graphql-ws/use/ws';
 import { PrismaClient } from './generated/prisma/client.js';
 import type { Config } from './config.js';
 import type { GraphQLContext } from './context.js';
@@ -33,6 +32,7 @@ import { configureLogging, log, requestIdFrom, withLogScope } from './observabil
 import { createMetrics, type ServiceMetrics } from './observability/metrics.js';
 import { useOperationMetrics } from './observability/graphql-plugin.js';
 import { useSharedSubscriptionExecution } from './graphql/shared-subscription-execution.js';
+import { serveGraphqlOverWebSocket } from './graphql/websocket-server.js';
 import { subscriptionAudience } from './schema/subscriptions.js';
 
 export interface RunningService {
@@ -213,7 +213,7 @@ export async function startService(config: Config): Promise<RunningService> {
   // Subscriptions over WebSocket (graphql-ws) share yoga's whole envelop chain.
   const webSockets = new WebSocketServer({ server, path: '/graphql' });
   webSocketConnections = () => webSockets.clients.size;
-  const wsServer = useServer<Record<string, unknown>>(
+  const wsServer = serveGraphqlOverWebSocket<Record<string, unknown>>(
     {
       onConnect: async ({ connectionParams }) => {
         try {
@@ -255,6 +255,7 @@ export async function startService(config: Config): Promise<RunningService> {
       },
     },
     webSockets,
+    config.webSocketKeepAliveSeconds * 1000,
   );
 
   const timeoutJob = startTimeoutJob({ prisma, database, bus, orderTokens, metrics }, config.timeoutSweepSeconds);

@@ -34,14 +34,14 @@ export function useOperationMetrics(metrics: ServiceMetrics): Plugin {
         },
       };
     },
+    // A subscription is timed until its stream (or its errors) is there. A stream that fails
+    // later is not counted again: watching for that would wrap every subscriber's stream in one
+    // more layer of promises per event.
     onSubscribe({ args }) {
       const done = timed(args.document, args.operationName);
       return {
         onSubscribeResult({ result }) {
           done('errors' in result && Boolean(result.errors?.length));
-        },
-        onSubscribeError() {
-          done(true);
         },
       };
     },

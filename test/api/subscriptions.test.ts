@@ -3,6 +3,7 @@
 // clients, scopes, revocation and expiry ending a stream, release of server-side resources, and
 // what must hold when subscribers of one operation share the execution of an event.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { WebSocket } from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from '../generated/index.js';
 import { methodGlobalId, placeOrderBrief, revokeToken, spToken, startTestService, type TestService } from '../kit.js';
@@ -679,5 +680,43 @@ describe('expiry ends subscriptions', () => {
       await subscription.waitForEnd(5_000);
       expect(subscription.errors.map((error) => error.extensions?.code)).toEqual(['UNAUTHENTICATED']);
     }
+  });
+});
+
+describe('WebSocket keep-alive', () => {
+  let srs: TestService;
+  beforeAll(async () => {
+    srs = await startTestService({ env: { WS_KEEPALIVE_SECONDS: '0.3' } });
+  });
+  afterAll(() => srs?.stop());
+
+  /** A graphql-ws connection that has been acknowledged; `answersPings: false` never sends a pong. */
+  async function acknowledgedSocket(token: string, answersPings: boolean) {
+    const socket = new WebSocket(srs.url.replace(/^http/, 'ws') + '/graphql', 'graphql-transport-ws', { autoPong: answersPings });
+    const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+    let pings = 0;
+    socket.on('ping', () => pings++);
+    await new Promise((resolve) => socket.once('open', resolve));
+    socket.send(JSON.stringify({ type: 'connection_init', payload: { Authorization: `Bearer ${token}` } }));
+    await new Promise<void>((resolve) => socket.once('message', () => resolve()));
+    return { socket, closed, pings: () => pings };
+  }
+
+  it('pings every connection and closes the one that stops answering, keeping the others', async () => {
+    const token = await spToken(srs);
+    const answering = await acknowledgedSocket(token, true);
+    const silent = await acknowledgedSocket(token, false);
+    // Pinged, unanswered, then terminated at its next turn (about 0.6 s); allow for a slow machine.
+    const silentClose = await Promise.race([silent.closed, sleep(10_000).then(() => 'still open')]);
+    expect(silentClose).toBe(1006);
+    expect(silent.pings()).toBeGreaterThanOrEqual(1);
+    // The answering connection has been pinged at least as often and is still usable.
+    await sleep(700);
+    expect(answering.socket.readyState).toBe(WebSocket.OPEN);
+    expect(answering.pings()).toBeGreaterThanOrEqual(2);
+    const pong = new Promise((resolve) => answering.socket.once('message', (data) => resolve(JSON.parse(String(data)))));
+    answering.socket.send(JSON.stringify({ type: 'ping' }));
+    expect(await pong).toEqual({ type: 'pong' });
+    answering.socket.close();
   });
 });

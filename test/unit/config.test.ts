@@ -47,6 +47,7 @@ describe('loadConfig', () => {
       shutdownGraceSeconds: 10,
       metricsToken: undefined,
       tokenCacheSeconds: 5,
+      webSocketKeepAliveSeconds: 25,
     });
   });
 
@@ -86,6 +87,7 @@ describe('loadConfig', () => {
         SHUTDOWN_GRACE_SECONDS: '25',
         METRICS_TOKEN: 'a-long-scrape-token-123',
         TOKEN_CACHE_SECONDS: '0',
+        WS_KEEPALIVE_SECONDS: '0',
       }),
     ).toStrictEqual({
       port: 8080,
@@ -116,6 +118,7 @@ describe('loadConfig', () => {
       shutdownGraceSeconds: 25,
       metricsToken: 'a-long-scrape-token-123',
       tokenCacheSeconds: 0,
+      webSocketKeepAliveSeconds: 0,
     });
   });
 
