@@ -30,6 +30,7 @@ const environmentSchema = z.object({
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   TOKEN_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(5),
   WS_KEEPALIVE_SECONDS: z.coerce.number().min(0).max(3600).default(25),
+  WORKERS: z.coerce.number().int().min(1).max(256).default(1),
 });
 
 export interface Config {
@@ -75,6 +76,8 @@ export interface Config {
   tokenCacheSeconds: number;
   /** How often a WebSocket is pinged; one that has not answered by the next ping is closed (0: never). */
   webSocketKeepAliveSeconds: number;
+  /** Server processes on this machine sharing the port (Node's cluster module); 1: this process serves. */
+  workers: number;
 }
 
 /** Thrown with every problem of the environment at once, each naming its variable. */
@@ -115,6 +118,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   } else if (values.DATABASE_URL) {
     problems.push('DATA_ENCRYPTION_KEYS and DATA_HASH_KEY: required with DATABASE_URL (personal data is encrypted at rest; only the embedded mode generates its own keys)');
   }
+  if (values.WORKERS > 1) {
+    // Every worker is a process of its own: they can only share state kept in PostgreSQL.
+    if (!values.DATABASE_URL) problems.push('WORKERS: more than 1 needs DATABASE_URL (the embedded database belongs to one process)');
+    if (values.OIDC_STORE === 'memory') problems.push('WORKERS: more than 1 needs OIDC_STORE=database (tokens kept in memory are unknown to the other workers)');
+    if (values.PORT === 0) problems.push('WORKERS: more than 1 needs a fixed PORT (the built-in partners call the service back on it)');
+  }
   if (problems.length) throw new ConfigError(problems);
   return {
     port: values.PORT,
@@ -140,5 +149,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     metricsToken: values.METRICS_TOKEN,
     tokenCacheSeconds: values.TOKEN_CACHE_SECONDS,
     webSocketKeepAliveSeconds: values.WS_KEEPALIVE_SECONDS,
+    workers: values.WORKERS,
   };
 }

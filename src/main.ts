@@ -1,10 +1,16 @@
 import { ConfigError, loadConfig } from './config.js';
 import { DataFolderInUseError } from './db/adapter.js';
 import { startService } from './server.js';
-import { log } from './observability/log.js';
+import cluster from 'node:cluster';
+import { configureLogging, log } from './observability/log.js';
+import { superviseWorkers } from './workers.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  if (config.workers > 1 && cluster.isPrimary) {
+    configureLogging(config.logLevel);
+    return superviseWorkers(config);
+  }
   const service = await startService(config);
   const where = service.database.kind === 'embedded' ? `embedded PostgreSQL in ${service.database.location}` : `PostgreSQL at ${service.database.location}`;
   log().info(

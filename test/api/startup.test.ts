@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { backend, freePort } from '../kit.js';
+import { backend, freePort, freshDatabaseEnv } from '../kit.js';
 
 const projectDir = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -188,4 +188,63 @@ describe.skipIf(backend === 'postgres')('starting src/main.ts', () => {
     expect(fs.existsSync(path.join(dataDir, 'srs.lock'))).toBe(false);
     await expect(fetch(`http://127.0.0.1:${port}/health`)).rejects.toThrow();
   }, 180_000);
+});
+
+describe.skipIf(backend !== 'postgres')('WORKERS: several server processes on one port', () => {
+  it('spreads connections over the workers, replaces a worker that dies, and stops them all on SIGTERM', async () => {
+    const database = await freshDatabaseEnv();
+    try {
+      const port = await freePort();
+      const main = startMain({ ...database.env, PORT: String(port), HOST: '127.0.0.1', WORKERS: '2' });
+      await main.waitForStdout(/worker listening[^\n]*\n[^]*worker listening[^\n]*\n/, 120_000);
+      const workerPids = () => logLines(main.stdout()).filter((line) => line.msg === 'worker listening').map((line) => line.workerPid as number);
+      expect(new Set(workerPids()).size).toBe(2);
+
+      // Each request on a connection of its own: the workers take the connections in turn.
+      // (/health is not logged; an unknown path is, with the worker's pid.)
+      for (let index = 0; index < 6; index++) {
+        const response = await fetch(`http://127.0.0.1:${port}/which-worker`, { headers: { connection: 'close', 'x-request-id': `spread-${index}` } });
+        expect(response.status).toBe(404);
+      }
+      await expect
+        .poll(() => new Set(logLines(main.stdout()).filter((line) => String(line.requestId).startsWith('spread-')).map((line) => line.pid)))
+        .toEqual(new Set(workerPids()));
+
+      // A worker killed outright: once the primary has noticed, the other one takes every
+      // connection until a replacement listens. (A connection handed over in the instant
+      // between the kill and the primary noticing is lost: Node's cluster module.)
+      const [victim, survivor] = workerPids();
+      process.kill(victim, 'SIGKILL');
+      await main.waitForStdout(/A worker exited; starting another/, 30_000);
+      expect(logLines(main.stdout())).toContainEqual(expect.objectContaining({ msg: 'A worker exited; starting another', workerPid: victim, signal: 'SIGKILL' }));
+      expect((await fetch(`http://127.0.0.1:${port}/health`, { headers: { connection: 'close' }, signal: AbortSignal.timeout(10_000) })).status).toBe(200);
+      await expect.poll(() => workerPids().length, { timeout: 60_000 }).toBe(3);
+      const replacement = workerPids()[2];
+      expect([victim, survivor]).not.toContain(replacement);
+
+      main.signal('SIGTERM');
+      // npx, signalled with the group, dies of the signal: what counts is what the service logged.
+      await withTimeout(main.exited, 60_000, 'stopping on SIGTERM');
+      // Every worker shut down in order, then the primary.
+      const lines = logLines(main.stdout());
+      const primary = lines.find((line) => line.msg === 'stopping the workers')?.pid;
+      expect(lines.filter((line) => line.msg === 'stopped').map((line) => line.pid)).toEqual(expect.arrayContaining([survivor, replacement, primary]));
+      expect(lines.filter((line) => line.msg === 'stopped').at(-1)?.pid).toBe(primary);
+      expect(main.stderr()).not.toMatch(STACK_LINE);
+      await expect(fetch(`http://127.0.0.1:${port}/health`)).rejects.toThrow();
+    } finally {
+      await database.drop();
+    }
+  }, 240_000);
+
+  it('exits with an error, not a restart loop, when the workers cannot start', async () => {
+    const database = await freshDatabaseEnv();
+    await database.drop();
+    // The database is gone: every worker fails before it listens.
+    const main = startMain({ ...database.env, PORT: String(await freePort()), HOST: '127.0.0.1', WORKERS: '2' });
+    const { code } = await withTimeout(main.exited, 90_000, 'exiting');
+    expect(code).toBe(1);
+    expect(logLines(main.stdout())).toContainEqual(expect.objectContaining({ msg: 'A worker exited before it could serve; the service cannot start' }));
+    expect(main.stdout()).not.toContain('worker listening');
+  }, 120_000);
 });

@@ -48,6 +48,7 @@ describe('loadConfig', () => {
       metricsToken: undefined,
       tokenCacheSeconds: 5,
       webSocketKeepAliveSeconds: 25,
+      workers: 1,
     });
   });
 
@@ -88,6 +89,7 @@ describe('loadConfig', () => {
         METRICS_TOKEN: 'a-long-scrape-token-123',
         TOKEN_CACHE_SECONDS: '0',
         WS_KEEPALIVE_SECONDS: '0',
+        WORKERS: '1',
       }),
     ).toStrictEqual({
       port: 8080,
@@ -119,6 +121,7 @@ describe('loadConfig', () => {
       metricsToken: 'a-long-scrape-token-123',
       tokenCacheSeconds: 0,
       webSocketKeepAliveSeconds: 0,
+      workers: 1,
     });
   });
 
@@ -168,6 +171,17 @@ describe('loadConfig', () => {
     expect(configError({ PORT: '70000' }).problems.map((problem) => problem.split(':')[0])).toEqual(['PORT']);
     expect(configError({ PORT: '1.5' }).problems.map((problem) => problem.split(':')[0])).toEqual(['PORT']);
     expect(configError({ ACCESS_TOKEN_TTL_SECONDS: '0' }).problems.map((problem) => problem.split(':')[0])).toEqual(['ACCESS_TOKEN_TTL_SECONDS']);
+  });
+
+  it('takes WORKERS above 1 only with what processes can share', () => {
+    expect(loadConfig({ WORKERS: '3', PORT: '4000', DATABASE_URL: 'postgres://root@127.0.0.1/test', ...SERVER_KEYS }).workers).toBe(3);
+    const error = configError({ WORKERS: '2', PORT: '0', OIDC_STORE: 'memory' });
+    expect(error.problems).toEqual([
+      expect.stringMatching(/^WORKERS: more than 1 needs DATABASE_URL/),
+      expect.stringMatching(/^WORKERS: more than 1 needs OIDC_STORE=database/),
+      expect.stringMatching(/^WORKERS: more than 1 needs a fixed PORT/),
+    ]);
+    expect(configError({ WORKERS: '0' }).problems.map((problem) => problem.split(':')[0])).toEqual(['WORKERS']);
   });
 
   it('rejects a PUBLIC_URL that is not http(s)', () => {
