@@ -33,6 +33,7 @@ import { createMetrics, type ServiceMetrics } from './observability/metrics.js';
 import { useOperationMetrics } from './observability/graphql-plugin.js';
 import { useSharedSubscriptionExecution } from './graphql/shared-subscription-execution.js';
 import { serveGraphqlOverWebSocket } from './graphql/websocket-server.js';
+import { useRequestBodyLimit } from './graphql/request-body-limit.js';
 import { subscriptionAudience } from './schema/subscriptions.js';
 
 export interface RunningService {
@@ -46,6 +47,8 @@ export interface RunningService {
 
 /** How long a shutting-down process keeps answering after the last request started (see close()). */
 const SHUTDOWN_QUIET_MS = 300;
+/** The largest GraphQL request: far above any operation of this API (yoga's default was 25 MB). */
+const MAX_GRAPHQL_BODY_BYTES = 1024 * 1024;
 
 const GRAPHIQL_HEADERS = JSON.stringify({ Authorization: 'Bearer PASTE-YOUR-ACCESS-TOKEN-HERE' }, null, 2);
 
@@ -137,7 +140,9 @@ export async function startService(config: Config): Promise<RunningService> {
       // yoga logs the original of a masked error here: keep it, it is what an operator needs.
       error: (...args) => log().error({ err: args.find((arg) => arg instanceof Error) }, args.filter((arg) => !(arg instanceof Error)).map(String).join(' ') || 'GraphQL error'),
     },
-    plugins: [useOperationMetrics(metrics), useSharedSubscriptionExecution(subscriptionAudience)],
+    // Our own body limit replaces yoga's (see request-body-limit.ts); it must stay the last plugin.
+    maxRequestBodySize: false,
+    plugins: [useOperationMetrics(metrics), useSharedSubscriptionExecution(subscriptionAudience), useRequestBodyLimit(MAX_GRAPHQL_BODY_BYTES)],
     graphiql: { title: 'Smart Registration Service', headers: GRAPHIQL_HEADERS, shouldPersistHeaders: true, subscriptionsProtocol: 'WS' },
     context: async ({ request, connectionParams }) => ({
       prisma,

@@ -255,6 +255,46 @@ describe('test mode off', () => {
   });
 });
 
+describe('request body size', () => {
+  const LIMIT = 1024 * 1024;
+  /** A viewer query padded with a comment to `bytes` bytes of JSON. */
+  const paddedBody = (bytes: number) => {
+    const body = JSON.stringify({ query: '{ viewer { clientId } }\n#' });
+    return body.slice(0, -2) + 'x'.repeat(bytes - body.length) + '"}';
+  };
+  /** The body as a stream: sent chunked, without a Content-Length. */
+  const chunked = (text: string) => {
+    const bytes = new TextEncoder().encode(text);
+    return new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let offset = 0; offset < bytes.length; offset += 64 * 1024) controller.enqueue(bytes.subarray(offset, offset + 64 * 1024));
+        controller.close();
+      },
+    });
+  };
+  const post = (body: string | ReadableStream<Uint8Array>) =>
+    fetch(`${srs.url}/graphql`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${spToken}`, 'content-type': 'application/json' },
+      body,
+      duplex: 'half',
+    } as RequestInit);
+
+  it.each([
+    ['with a Content-Length', (text: string) => text],
+    ['sent chunked', chunked],
+  ])('answers a body up to 1 MiB %s, and refuses a larger one with 413 REQUEST_ENTITY_TOO_LARGE', async (_label, shape) => {
+    const atLimit = await post(shape(paddedBody(LIMIT)));
+    expect(atLimit.status).toBe(200);
+    expect(((await atLimit.json()) as { data: { viewer: { clientId: string } } }).data.viewer.clientId).toBeTruthy();
+
+    const over = await post(shape(paddedBody(LIMIT + 1)));
+    expect(over.status).toBe(413);
+    const answer = (await over.json()) as { errors: Array<{ message: string; extensions: { code: string } }> };
+    expect(answer.errors).toEqual([expect.objectContaining({ message: `The request body is larger than ${LIMIT} bytes.`, extensions: { code: 'REQUEST_ENTITY_TOO_LARGE' } })]);
+  });
+});
+
 describe('other endpoints', () => {
   it('reports health with the database kind', async () => {
     const response = await fetch(`${srs.url}/health`);
