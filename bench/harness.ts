@@ -369,7 +369,7 @@ export interface CpuUsage {
   machineCores: number;
   /** Cores the hypervisor gave to other guests while this one wanted them (a VM's noise). */
   stolenCores: number;
-  /** Cores used per watched process, PostgreSQL's processes together, this process (the load generator), and the rest. */
+  /** Cores used per watched process (with its child processes), PostgreSQL's processes together, this process (the load generator), and the rest. */
   byProcess: Record<string, number>;
 }
 
@@ -390,6 +390,28 @@ function processTicks(pid: number): number {
   } catch {
     return 0;
   }
+}
+
+/** CPU ticks of a process and every process below it (the workers of a WORKERS > 1 service). */
+function processTreeTicks(root: number): number {
+  const parents = new Map<number, number[]>();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      parents.set(parent, [...(parents.get(parent) ?? []), Number(entry)]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  let ticks = 0;
+  for (const pending = [root]; pending.length; ) {
+    const pid = pending.pop()!;
+    ticks += processTicks(pid);
+    pending.push(...(parents.get(pid) ?? []));
+  }
+  return ticks;
 }
 
 /** CPU ticks of every PostgreSQL process (server and backends), by pid. */
@@ -413,14 +435,14 @@ function postgresTicks(): Map<number, number> {
 export function measureCpu(watched: Record<string, number>): () => CpuUsage {
   const started = performance.now();
   const machine = machineTicks();
-  const processes = Object.fromEntries(Object.entries(watched).map(([name, pid]) => [name, processTicks(pid)]));
+  const processes = Object.fromEntries(Object.entries(watched).map(([name, pid]) => [name, processTreeTicks(pid)]));
   const postgres = postgresTicks();
   const self = processTicks(process.pid);
   return () => {
     const seconds = (performance.now() - started) / 1000;
     const cores = (ticks: number) => ticks / TICKS_PER_SECOND / seconds;
     const byProcess: Record<string, number> = {};
-    for (const [name, pid] of Object.entries(watched)) byProcess[name] = cores(processTicks(pid) - processes[name]);
+    for (const [name, pid] of Object.entries(watched)) byProcess[name] = cores(processTreeTicks(pid) - processes[name]);
     // Backends come and go with the pools' connections: a new one counts from zero, one that
     // ended meanwhile is missing (what it used after the start is lost).
     let postgresDelta = 0;

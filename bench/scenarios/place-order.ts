@@ -10,6 +10,7 @@ import type { BenchOptions, Scenario, ScenarioResult } from '../options.js';
 
 const TARGET_ORDERS_PER_SECOND = 500;
 const TARGET_P99_MS = 50;
+const SCALED_OUT_WORKERS = 2;
 
 /**
  * What one placed order left in the database (the order, its events, its token, the partner's
@@ -98,6 +99,25 @@ async function run(options: BenchOptions): Promise<ScenarioResult> {
   console.log(describeLoad('bare placeOrder', viaBare));
   await Promise.all([bare.stop(), service.stop()]);
 
+  // The same service as two processes on the port (WORKERS=2), on a database of its own: what
+  // scaling out buys on this machine, where PostgreSQL and the load generator share the cores.
+  const workers = await startService({ label: 'place_order_workers', env: { WORKERS: String(SCALED_OUT_WORKERS) }, echo: options.verbose });
+  const workersToken = await workers.token(await workers.createClient('SERVICE_PROVIDER', { name: 'bench placeOrder provider' }));
+  const scaledOut = await runLoad({
+    url: workers.url,
+    path: '/graphql',
+    headers: { ...headers, authorization: `Bearer ${workersToken}` },
+    body,
+    connections: options.connections,
+    durationSeconds: options.durationSeconds,
+    warmupSeconds: options.warmupSeconds,
+    accept: isPlacedOrder,
+    watch: { service: workers.child.pid },
+    databaseUrl: workers.env.DATABASE_URL,
+  });
+  console.log(describeLoad(`placeOrder, WORKERS=${SCALED_OUT_WORKERS}`, scaledOut));
+  await workers.stop();
+
   const note = 'the same flow: 8 SQL statements and 3 HTTP exchanges per order (the request, SRS to the partner, the partner to the introspection endpoint)';
   return {
     figures: [
@@ -140,8 +160,18 @@ async function run(options: BenchOptions): Promise<ScenarioResult> {
       info({ scenario: 'placeOrder', figure: 'failed answers (bare)', value: viaBare.failed + viaBare.errors, unit: '' }),
       info({ scenario: 'placeOrder', figure: 'bare CPU per order (partner included)', value: (viaBare.cpu.byProcess.bare * 1000) / viaBare.rps, unit: 'ms' }),
       info({ scenario: 'placeOrder', figure: 'PostgreSQL CPU per order (bare)', value: (viaBare.cpu.byProcess.postgres * 1000) / viaBare.rps, unit: 'ms' }),
+      moreIsBetter({
+        scenario: 'placeOrder',
+        figure: `orders/s with WORKERS=${SCALED_OUT_WORKERS} vs one process`,
+        value: scaledOut.rps,
+        unit: 'orders/s',
+        reference: { kind: 'baseline', label: 'one process', value: result.rps },
+      }),
+      info({ scenario: 'placeOrder', figure: `p99 latency with WORKERS=${SCALED_OUT_WORKERS}`, value: scaledOut.latencyMs.p99, unit: 'ms' }),
+      info({ scenario: 'placeOrder', figure: `failed answers with WORKERS=${SCALED_OUT_WORKERS}`, value: scaledOut.failed + scaledOut.errors, unit: '' }),
+      info({ scenario: 'placeOrder', figure: `service CPU per order with WORKERS=${SCALED_OUT_WORKERS}`, value: (scaledOut.cpu.byProcess.service * 1000) / scaledOut.rps, unit: 'ms' }),
     ],
-    details: { footprint: fromService, note, result, bare: viaBare },
+    details: { footprint: fromService, note, result, bare: viaBare, scaledOut },
   };
 }
 
