@@ -1,7 +1,7 @@
+import cluster from 'node:cluster';
 import { ConfigError, loadConfig } from './config.js';
 import { DataFolderInUseError } from './db/adapter.js';
 import { startService } from './server.js';
-import cluster from 'node:cluster';
 import { configureLogging, log } from './observability/log.js';
 import { superviseWorkers } from './workers.js';
 

@@ -28,6 +28,9 @@ export function serveGraphqlOverWebSocket<Context extends Record<string, unknown
 ): { dispose(): Promise<void> } {
   const server = makeServer<Context, WebSocketExtra>(options);
   webSockets.options.handleProtocols = handleProtocols;
+  // The ws server passes on its HTTP server's errors (a port in use, say); unheard, they would
+  // crash the process instead of reaching whoever started the HTTP server.
+  webSockets.on('error', (error) => log().debug({ err: error }, 'The WebSocket server passed on an error of its HTTP server'));
 
   const groups: Set<WebSocket>[] = Array.from({ length: KEEP_ALIVE_TURNS }, () => new Set());
   const awaitingPong = new WeakSet<WebSocket>();

@@ -1,6 +1,7 @@
 // The real entry point, as an operator starts it: `npx tsx src/main.ts` in a child process.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -128,6 +129,21 @@ describe.skipIf(backend === 'postgres')('starting src/main.ts', () => {
     expect(stderr).not.toMatch(STACK_LINE);
     expect(stderr).not.toMatch(/ZodError|node_modules/);
     expect(main.stdout()).not.toContain('listening');
+  }, 90_000);
+
+  it('refuses a port in use with one clear line, without a stack trace', async () => {
+    const occupier = net.createServer();
+    await new Promise<void>((resolve) => occupier.listen(0, '127.0.0.1', resolve));
+    const { port } = occupier.address() as net.AddressInfo;
+    try {
+      const main = startMain({ PORT: String(port), HOST: '127.0.0.1', DATA_DIR: tempDataDir() });
+      const { code } = await withTimeout(main.exited, 60_000, 'exiting');
+      expect(code).toBe(1);
+      expect(main.stderr()).toContain(`The service could not start: listen EADDRINUSE: address already in use 127.0.0.1:${port}`);
+      expect(main.stderr()).not.toMatch(STACK_LINE);
+    } finally {
+      occupier.close();
+    }
   }, 90_000);
 
   it('serves on a fresh folder, refuses a second process on it, and stops on SIGTERM', async () => {
