@@ -15,6 +15,7 @@ import { asDefinition } from './methods.js';
 import type { DataProtection } from '../crypto/data-protection.js';
 import { personalDataDigest, type EvidenceSigner } from '../crypto/evidence-signing.js';
 import { openTerms } from './terms.js';
+import { termsAcceptedInApp } from '../domain/terms.js';
 import { transitionOrder } from './order-transitions.js';
 import { findMethod, findOrderByIdempotencyKey, insertCreatedOrder } from './order-store.js';
 import type { DatabaseHandle } from '../db/adapter.js';
@@ -226,8 +227,10 @@ export async function importEvidence(
     return failed(userError('ILLEGAL_TRANSITION', `Evidence can be imported in ${IMPORTABLE_STATUSES.join(' or ')}; order ${order.refId} is ${order.status}.`, ['input', 'refId']));
   }
   const { value, errors } = validateEvidenceImport(input);
-  if (!value) return failed(...errors);
   const method = asDefinition(order.method);
+  const terms = termsAcceptedInApp(method, input.termsAcceptedInApp);
+  if ('problem' in terms) errors.push(userError('INVALID_INPUT', terms.problem, ['input', 'termsAcceptedInApp']));
+  if (!value || 'problem' in terms) return failed(...errors);
   const evidenceId = randomUUID();
   const validUntil = evidenceValidUntil(value.identifiedAt, method.evidenceValidityMonths, value.document.validUntil);
   const personalData = { mobileNumber: value.mobileNumber, subject: value.subject, document: value.document };
@@ -266,7 +269,7 @@ export async function importEvidence(
         evidenceId,
         order: terminated,
         mobileNumber: value.mobileNumber,
-        acceptedInApp: input.termsAcceptedInApp ?? method.termsInApp,
+        acceptedInApp: terms.acceptedInApp,
         actor: viewer.clientId,
       });
       return { events: [{ type: 'EVIDENCE_IMPORTED', status: 'TERMINATED', previousStatus: 'TERMINATED', actor: viewer.clientId }, ...termsEvents] };

@@ -41,7 +41,7 @@ const ImportMutation = graphql(`
   mutation IpspImport($input: ImportEvidenceInput!) {
     importEvidence(input: $input) {
       order { ...IpspOrderFields }
-      evidence { id refId mobileNumber issuer validUntil identifiedAt subject { givenNames surname } }
+      evidence { id refId mobileNumber issuer validUntil identifiedAt subject { givenNames surname } terms { status channel } }
       userErrors { code field message }
     }
   }
@@ -328,11 +328,15 @@ describe('what an IPSP may not do', () => {
     await bad({ identifiedAt: new Date(Date.now() + 86_400_000).toISOString() }, ['input', 'identifiedAt']);
     await bad({ document: { type: 'ID_CARD', validUntil: '2020-01-01' } }, ['input', 'document', 'validUntil']);
     await bad({ subject: { givenNames: 'Erika', surname: 'Muster', dateOfBirth: '1985-02-30' } }, ['input', 'subject', 'dateOfBirth']);
+    // IDENTITY.TM sends its T&C by SMS: its partner cannot claim them accepted in its app.
+    await bad({ termsAcceptedInApp: true }, ['input', 'termsAcceptedInApp']);
     const after = await orderAs(spToken, placed.refId);
     expect(after!.status).toBe('IDENTIFICATION_DONE');
     expect(after!.evidence).toBeNull();
-    // A correct import still works afterwards.
-    expect((await importEvidence(ipspToken, evidenceInput(placed.refId))).userErrors).toEqual([]);
+    // A correct import still works afterwards, and the T&C go out by SMS.
+    const imported = await importEvidence(ipspToken, evidenceInput(placed.refId, { termsAcceptedInApp: false }));
+    expect(imported.userErrors).toEqual([]);
+    expect(imported.evidence!.terms).toMatchObject({ status: 'PENDING', channel: 'SMS_LINK' });
   });
 
   it('an IPSP of another issuer: ORDER_NOT_FOUND, and sees none of these orders', async () => {

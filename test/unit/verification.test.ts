@@ -2,7 +2,8 @@
 // (src/domain/terms.ts): plain functions, exercised without a database.
 import { describe, expect, it } from 'vitest';
 import { evaluateEvidence, meetsLevel, nameMatches, verifyEvidence, type EvidenceFacts, type VerificationRequest } from '../../src/domain/verification.js';
-import { effectiveTermsStatus, termsChannelFor, termsSmsText, type TermsStatus } from '../../src/domain/terms.js';
+import { effectiveTermsStatus, termsAcceptedInApp, termsChannelFor, termsSmsText, type TermsStatus } from '../../src/domain/terms.js';
+import { METHOD_CATALOGUE } from '../../src/domain/catalogue.js';
 
 const NOW = new Date('2026-06-15T12:00:00.000Z');
 const DAY = 24 * 60 * 60 * 1000;
@@ -263,5 +264,27 @@ describe('termsChannelFor and the SMS text', () => {
   it('the SMS carries the link as given', () => {
     const link = 'https://srs.example/terms/AbC_123-xyz0123456789';
     expect(termsSmsText(link)).toContain(` ${link}`);
+  });
+});
+
+describe('termsAcceptedInApp', () => {
+  const method = (issuer: string) => METHOD_CATALOGUE.find((candidate) => candidate.issuer === issuer)!;
+
+  it('follows the method when the partner says nothing or what the method does', () => {
+    expect(termsAcceptedInApp(method('NECT'), undefined)).toEqual({ acceptedInApp: true });
+    expect(termsAcceptedInApp(method('NECT'), true)).toEqual({ acceptedInApp: true });
+    expect(termsAcceptedInApp(method('IDENTITY.TM'), null)).toEqual({ acceptedInApp: false });
+    expect(termsAcceptedInApp(method('KLARNA'), false)).toEqual({ acceptedInApp: false });
+  });
+
+  it('refuses a claim against the method: an SMS method accepted in the app, or an app method without it', () => {
+    expect(termsAcceptedInApp(method('IDENTITY.TM'), true)).toEqual({ problem: expect.stringContaining('collected by SMS') });
+    expect(termsAcceptedInApp(method('INTRUM-AUTOIDENT'), true)).toEqual({ problem: expect.stringContaining('INTRUM-AUTOIDENT') });
+    expect(termsAcceptedInApp(method('NECT'), false)).toEqual({ problem: expect.stringContaining('collects the T&C before the identification') });
+  });
+
+  it('lets the TEST partner choose either way', () => {
+    expect(termsAcceptedInApp(method('TEST'), true)).toEqual({ acceptedInApp: true });
+    expect(termsAcceptedInApp(method('TEST'), false)).toEqual({ acceptedInApp: false });
   });
 });
