@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Prisma, type Order, type OrderStatus, type PrismaClient } from '../generated/prisma/client.js';
 import type { Viewer } from '../context.js';
 import type { Config } from '../config.js';
@@ -18,7 +19,7 @@ import { openTerms } from './terms.js';
 import { termsAcceptedInApp } from '../domain/terms.js';
 import { transitionOrder } from './order-transitions.js';
 import { findMethod, findOrderByIdempotencyKey, insertCreatedOrder } from './order-store.js';
-import type { DatabaseHandle } from '../db/adapter.js';
+import type { DatabaseHandle, SqlRunner } from '../db/adapter.js';
 
 export interface OrderServiceDeps {
   prisma: PrismaClient;
@@ -51,6 +52,8 @@ export interface PlaceOrderInput {
 
 const MAX_REASON_LENGTH = 2000;
 const MAX_EXTERNAL_ID_LENGTH = 200;
+const REPLAY_WAIT_MS = 15_000;
+const REPLAY_POLL_MS = 25;
 
 /** The orders a viewer may see: a provider its own, a partner its issuer's, an operator all. */
 export function visibleOrders(viewer: Viewer): Prisma.OrderWhereInput {
@@ -120,13 +123,30 @@ export async function placeOrder(deps: OrderServiceDeps, viewer: Viewer, input: 
   );
   if (!created) {
     // An earlier request (or a concurrent one that won the race) has this key: a replay.
-    const previous = await findOrderByIdempotencyKey(deps.database, viewer.clientId, idempotencyKey!);
+    const previous = await openedOrderWithKey(deps.database, viewer.clientId, idempotencyKey!);
     if (previous) return replay(previous, requestHash);
     throw new Error(`Order with idempotency key ${idempotencyKey} was neither stored nor found.`);
   }
   deps.bus.publish([{ orderId: created.id, refId: created.refId, clientId: created.clientId, issuer: created.issuer }]);
   logForOrder(created.refId).info({ issuer: created.issuer, externalId }, 'order placed');
   return openAtPartner(deps, created, definition.name, data);
+}
+
+/**
+ * The order stored under an idempotency key, once the request that stored it has opened it at
+ * the partner. A client that repeats a request it gave up on must get the answer the first one
+ * gets (the target URL), not the order still CREATED; the first request may run on any process,
+ * so the stored order is read again until it moves on. After longer than a partner call may take
+ * (http-connector's 10 s), the first request is taken to have died, and the order is answered as
+ * it is.
+ */
+async function openedOrderWithKey(database: SqlRunner, clientId: string, idempotencyKey: string): Promise<Order | null> {
+  const deadline = Date.now() + REPLAY_WAIT_MS;
+  for (;;) {
+    const order = await findOrderByIdempotencyKey(database, clientId, idempotencyKey);
+    if (order?.status !== 'CREATED' || Date.now() >= deadline) return order;
+    await sleep(REPLAY_POLL_MS);
+  }
 }
 
 function replay(previous: Order, requestHash: string): Result<Order> {

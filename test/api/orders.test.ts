@@ -455,13 +455,18 @@ describe('placeOrder idempotency', () => {
     );
   });
 
-  it('ten concurrent requests with one key create exactly one order', async () => {
+  it('ten concurrent requests with one key create exactly one order, and all get it opened', async () => {
     const before = await totalCount(token);
     const input = { methodId: methodGlobalId('test-video'), externalId: 'idem-race', idempotencyKey: 'key-race' };
     const answers = await Promise.all(Array.from({ length: 10 }, () => place(token, input)));
     for (const answer of answers) expect(answer.userErrors).toEqual([]);
     const refIds = new Set(answers.map((answer) => answer.order!.refId));
     expect(refIds.size).toBe(1);
+    // A repeat that arrives while the first request is still opening the order at the partner
+    // waits for it: it gets the opened order with its target URL, never the bare CREATED one.
+    expect(answers.map((answer) => answer.order!.status)).toEqual(Array(10).fill('INITIALIZED'));
+    expect(new Set(answers.map((answer) => answer.order!.targetUrl)).size).toBe(1);
+    expect(answers[0].order!.targetUrl).toBeTruthy();
     expect(await totalCount(token)).toBe(before + 1);
     const [refId] = refIds;
     const stored = await orderOf(token, refId);
