@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { backend, freePort, freshDatabaseEnv } from '../kit.js';
+import { backend, endpointAt, freePort, freshDatabaseEnv, methodGlobalId, placeOrderBrief, runCli, type TestClient } from '../kit.js';
 
 const projectDir = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -225,6 +225,23 @@ describe.skipIf(backend !== 'postgres')('WORKERS: several server processes on on
       await expect
         .poll(() => new Set(logLines(main.stdout()).filter((line) => String(line.requestId).startsWith('spread-')).map((line) => line.pid)))
         .toEqual(new Set(workerPids()));
+
+      // One order, placed through whichever worker takes it.
+      const created = await runCli(['clients', 'create', '--name', 'Workers SP', '--role', 'SERVICE_PROVIDER', '--json'], database.env);
+      expect(created.code).toBe(0);
+      const service = endpointAt(`http://127.0.0.1:${port}`);
+      const token = await service.token(JSON.parse(created.stdout.trim()) as TestClient);
+      await placeOrderBrief(service, token, { methodId: methodGlobalId('identity-tm-video') });
+
+      // /metrics answers for all workers, whichever takes the scrape: the six requests above
+      // were split between the two, and every scrape counts all six. What each worker reads from
+      // the shared database (the one order) is shown once, not added up.
+      for (let scrape = 0; scrape < 4; scrape++) {
+        const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { connection: 'close' } })).text();
+        expect(text).toMatch(/^srs_http_request_duration_seconds_count\{route="other",method="GET",status="404"\} 6$/m);
+        const orders = [...text.matchAll(/^srs_orders\{status="\w+"\} (\d+)$/gm)].reduce((sum, line) => sum + Number(line[1]), 0);
+        expect(orders).toBe(1);
+      }
 
       // A worker killed outright: once the primary has noticed, the other one takes every
       // connection until a replacement listens. (A connection handed over in the instant
