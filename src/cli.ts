@@ -9,6 +9,7 @@ import { rotateServiceKey } from './auth/service-keys.js';
 import { EVIDENCE_KEY_PURPOSE } from './crypto/evidence-signing.js';
 import { revokeEvidence } from './services/evidence-admin.js';
 import { createRedisEventBus } from './events/redis-bus.js';
+import { announceInvalidationThroughPostgres } from './events/postgres-bus.js';
 import type { Invalidation } from './events/bus.js';
 
 const USAGE = `Usage: npm run cli -- <command>
@@ -98,6 +99,8 @@ async function run(argv: string[]): Promise<void> {
       if (!client) throw new UsageError(`No client with id ${rest[0]}.`);
       // Running processes keep recent token checks for TOKEN_CACHE_SECONDS; tell them now.
       if (config.redisUrl) await announceInvalidation(config.redisUrl, config.redisChannel, { kind: 'client', id: client.id });
+      // Processes listening through PostgreSQL (EVENT_NOTICES=postgres); none may be, which costs nothing.
+      if (database.kind === 'postgres') await announceInvalidationThroughPostgres(database, { kind: 'client', id: client.id });
       console.log(`Disabled client ${client.id} ("${client.name}"); its tokens are revoked.`);
     }
   } finally {

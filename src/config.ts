@@ -23,6 +23,7 @@ const environmentSchema = z.object({
   SMS_OUTBOX_SWEEP_SECONDS: z.coerce.number().min(0.1).max(3600).default(5),
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
   REDIS_CHANNEL: z.string().min(1).max(200).default('srs:order-events'),
+  EVENT_NOTICES: z.enum(['process', 'postgres', 'redis']).optional(),
   EVENT_POLL_SECONDS: z.coerce.number().min(0.05).max(3600).default(1),
   OIDC_STORE: z.enum(['database', 'memory']).default('database'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -60,6 +61,11 @@ export interface Config {
   redisUrl?: string;
   /** The Redis pub/sub channel; processes of one service share it, other services must not. */
   redisChannel: string;
+  /**
+   * How a process hears of events (and revocations) committed by the others: Redis pub/sub,
+   * PostgreSQL's LISTEN/NOTIFY, or not at all ('process': only by polling the event table).
+   */
+  eventNotices: 'process' | 'postgres' | 'redis';
   /**
    * How often each process looks for stored events it has not heard of: the catch-up for a
    * lost broker message, and without Redis the only way one process learns of another's events.
@@ -118,6 +124,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   } else if (values.DATABASE_URL) {
     problems.push('DATA_ENCRYPTION_KEYS and DATA_HASH_KEY: required with DATABASE_URL (personal data is encrypted at rest; only the embedded mode generates its own keys)');
   }
+  const eventNotices = values.EVENT_NOTICES ?? (values.REDIS_URL ? 'redis' : values.WORKERS > 1 && values.DATABASE_URL ? 'postgres' : 'process');
+  if (eventNotices === 'redis' && !values.REDIS_URL) problems.push('EVENT_NOTICES: redis needs REDIS_URL');
+  if (eventNotices === 'postgres' && !values.DATABASE_URL) problems.push('EVENT_NOTICES: postgres needs DATABASE_URL (the embedded database serves one process)');
   if (values.WORKERS > 1) {
     // Every worker is a process of its own: they can only share state kept in PostgreSQL.
     if (!values.DATABASE_URL) problems.push('WORKERS: more than 1 needs DATABASE_URL (the embedded database belongs to one process)');
@@ -142,6 +151,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     smsOutboxSweepSeconds: values.SMS_OUTBOX_SWEEP_SECONDS,
     redisUrl: values.REDIS_URL,
     redisChannel: values.REDIS_CHANNEL,
+    eventNotices,
     eventPollSeconds: values.EVENT_POLL_SECONDS,
     oidcStore: values.OIDC_STORE,
     logLevel: values.LOG_LEVEL,

@@ -18,7 +18,7 @@ async function main(): Promise<void> {
       listen: `${config.host}:${config.port}`,
       database: where,
       testMode: config.testMode,
-      broker: config.redisUrl ? 'redis' : 'none',
+      broker: config.eventNotices === 'process' ? 'none' : config.eventNotices,
       graphql: `${config.publicUrl}/graphql`,
       oauth2: `${config.publicUrl}/oidc/.well-known/openid-configuration`,
       health: `${config.publicUrl}/health`,

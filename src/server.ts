@@ -13,6 +13,7 @@ import { createBearerAuthenticator } from './auth/bearer.js';
 import { createOrderTokens } from './auth/order-tokens.js';
 import { createInProcessEventBus, type EventBus } from './events/bus.js';
 import { createRedisEventBus } from './events/redis-bus.js';
+import { createPostgresEventBus } from './events/postgres-bus.js';
 import { startEventFeed } from './events/feed.js';
 import { createHttpConnector } from './partners/http-connector.js';
 import { createSimulators, ensureSimulatorClients, partnerByIssuer } from './partners/simulators.js';
@@ -72,9 +73,13 @@ export async function startService(config: Config): Promise<RunningService> {
 
   let bus: EventBus;
   try {
-    bus = config.redisUrl
-      ? await createRedisEventBus({ url: config.redisUrl, channel: config.redisChannel, onError: (message) => log().error(message) })
-      : createInProcessEventBus();
+    const onError = (message: string) => log().error(message);
+    bus =
+      config.eventNotices === 'redis'
+        ? await createRedisEventBus({ url: config.redisUrl!, channel: config.redisChannel, onError })
+        : config.eventNotices === 'postgres'
+          ? await createPostgresEventBus({ url: config.databaseUrl!, database, onError })
+          : createInProcessEventBus();
   } catch (error) {
     await prisma.$disconnect();
     await database.close();

@@ -389,6 +389,30 @@ describe('two processes, one service', () => {
     }
   });
 
+  it('without Redis, PostgreSQL carries the notices (EVENT_NOTICES=postgres): events and revocations reach the other process at once', { timeout: CASE_TIMEOUT_MS }, async () => {
+    // C and D share the database only; their polls are an hour away, so whatever C learns of
+    // D's work within the test came through LISTEN/NOTIFY.
+    const [C, D] = await Promise.all([startProcess('C', { REDIS_URL: '', EVENT_NOTICES: 'postgres' }), startProcess('D', { REDIS_URL: '', EVENT_NOTICES: 'postgres' })]);
+    try {
+      expect(C.output()).toContain('"broker":"postgres"');
+      const sp = await newServiceProvider();
+      const [tokenC, tokenD] = await Promise.all([C.token(sp), D.token(sp)]);
+      const onC = ws(C, tokenC).subscribe<OrderEventsData>(ORDER_EVENTS, { filter: { afterSequence: '0' } });
+      const first = await placeOrder(D, tokenD);
+      expect(await simulate(D, tokenD, first)).toBe('TERMINATED');
+      const end = await marker(D, tokenD, [onC]);
+      expect(eventsOf(onC)).toEqual(await storedEvents(D, tokenD, [first, end]));
+      expect(onC.errors).toEqual([]);
+
+      // C has checked this token and would keep it for five minutes; revoked on D, it is refused on C at once.
+      expect(await viewerClientId(C, tokenC)).toEqual({ status: 200, clientId: sp.clientId });
+      expect(await revokeToken(D, sp, tokenC)).toBe(200);
+      await expect.poll(async () => (await viewerClientId(C, tokenC)).code, { timeout: 10_000 }).toBe('UNAUTHENTICATED');
+    } finally {
+      await Promise.all([C.stop('SIGTERM'), D.stop('SIGTERM')]);
+    }
+  });
+
   it('an order that times out gets exactly one TIMEOUT event, with both processes sweeping', { timeout: CASE_TIMEOUT_MS }, async () => {
     const sp = await newServiceProvider();
     const token = await A.token(sp);

@@ -41,6 +41,7 @@ describe('loadConfig', () => {
       smsOutboxSweepSeconds: 5,
       redisUrl: undefined,
       redisChannel: 'srs:order-events',
+      eventNotices: 'process',
       eventPollSeconds: 1,
       oidcStore: 'database',
       logLevel: 'info',
@@ -114,6 +115,7 @@ describe('loadConfig', () => {
       smsOutboxSweepSeconds: 1,
       redisUrl: 'redis://:secret@redis.internal:6380/2',
       redisChannel: 'srs-prod:events',
+      eventNotices: 'redis',
       eventPollSeconds: 0.5,
       oidcStore: 'memory',
       logLevel: 'debug',
@@ -171,6 +173,18 @@ describe('loadConfig', () => {
     expect(configError({ PORT: '70000' }).problems.map((problem) => problem.split(':')[0])).toEqual(['PORT']);
     expect(configError({ PORT: '1.5' }).problems.map((problem) => problem.split(':')[0])).toEqual(['PORT']);
     expect(configError({ ACCESS_TOKEN_TTL_SECONDS: '0' }).problems.map((problem) => problem.split(':')[0])).toEqual(['ACCESS_TOKEN_TTL_SECONDS']);
+  });
+
+  it('sends event notices through Redis when it is there, else through PostgreSQL for WORKERS, else nowhere', () => {
+    const server = { DATABASE_URL: 'postgres://root@127.0.0.1/test', PORT: '4000', ...SERVER_KEYS };
+    expect(loadConfig(server).eventNotices).toBe('process');
+    expect(loadConfig({ ...server, WORKERS: '2' }).eventNotices).toBe('postgres');
+    expect(loadConfig({ ...server, WORKERS: '2', REDIS_URL: 'redis://127.0.0.1:6379' }).eventNotices).toBe('redis');
+    expect(loadConfig({ ...server, EVENT_NOTICES: 'postgres' }).eventNotices).toBe('postgres');
+    expect(loadConfig({}).eventNotices).toBe('process');
+    expect(configError({ EVENT_NOTICES: 'postgres' }).problems).toEqual([expect.stringMatching(/^EVENT_NOTICES: postgres needs DATABASE_URL/)]);
+    expect(configError({ EVENT_NOTICES: 'redis' }).problems).toEqual([expect.stringMatching(/^EVENT_NOTICES: redis needs REDIS_URL/)]);
+    expect(configError({ EVENT_NOTICES: 'kafka' }).problems.map((problem) => problem.split(':')[0])).toEqual(['EVENT_NOTICES']);
   });
 
   it('takes WORKERS above 1 only with what processes can share', () => {
