@@ -188,12 +188,14 @@ const PAYLOAD_COLUMNS = `type, payload, (extract(epoch FROM "expiresAt") * 1000)
 function lookUpPayloadsById(query: DatabaseHandle['query']) {
   return async (lookups: Map<string, PayloadLookup>) => {
     // At least one row per lookup (its requester's flag), joined with the payloads found; arrays
-    // for the same reason as in writePayloads.
+    // for the same reason as in writePayloads. A token of a disabled client is not found:
+    // disabling deletes its tokens, but one stored in the same instant may outlive that.
     const rows = await query<PayloadRow & { key: string; requesterEnabled: boolean | null }>(
       `SELECT lookup.key, requester.enabled AS "requesterEnabled", ${PAYLOAD_COLUMNS}
        FROM unnest($1::text[], $2::text[], $3::text[]) AS lookup(key, id, requester)
        LEFT JOIN "Client" requester ON requester.id = lookup.requester
-       LEFT JOIN "OidcPayload" ON "OidcPayload".id = lookup.id`,
+       LEFT JOIN "OidcPayload" ON "OidcPayload".id = lookup.id
+         AND NOT EXISTS (SELECT FROM "Client" owner WHERE owner.id = "OidcPayload".payload->>'clientId' AND NOT owner.enabled)`,
       [[...lookups.keys()], [...lookups.values()].map((lookup) => lookup.id), [...lookups.values()].map((lookup) => lookup.requester)],
     );
     const answers = new Map<string, { requesterEnabled: boolean; payloads: PayloadRow[] }>();

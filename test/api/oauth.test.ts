@@ -384,6 +384,18 @@ describe('OAuth2 server', () => {
     });
   });
 
+  it('a token that outlived the disabling of its client (stored in the same instant) is inactive', async () => {
+    const operator = await srs.createClient('ADMIN');
+    const doomed = await srs.createClient('SERVICE_PROVIDER');
+    const token = await srs.token(doomed);
+    expect((await postForm(srs, '/token/introspection', { token }, operator)).body.active).toBe(true);
+    // What a token request racing `clients disable` leaves behind: the client disabled, its token still stored.
+    await srs.service.prisma.$executeRaw`UPDATE "Client" SET enabled = false WHERE id = ${doomed.clientId}`;
+    const introspected = await postForm(srs, '/token/introspection', { token }, operator);
+    expect(introspected.status).toBe(200);
+    expect(introspected.body).toEqual({ active: false });
+  });
+
   // Requests arriving together share their statements; each must still get its own answer.
   describe('many requests at once', () => {
     it('gives every client its own working token, and none to a client disabled meanwhile', async () => {
