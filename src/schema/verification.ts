@@ -97,9 +97,10 @@ builder.queryField('verify', (t) =>
 );
 
 const BillingLineType = builder.objectRef<BillingLine>('BillingLine').implement({
-  description: 'Successful identifications of one month, method, issuer and external id.',
+  description: 'Successful identifications of one month, service provider, method, issuer and external id.',
   fields: (t) => ({
     month: t.exposeString('month', { description: 'YYYY-MM (UTC) of the evidence import.' }),
+    clientId: t.exposeString('clientId', { description: 'The service provider whose orders these are (external ids are each provider’s own).' }),
     methodName: t.exposeString('methodName', { description: 'The method.' }),
     issuer: t.exposeString('issuer', { description: 'The partner.' }),
     externalId: t.exposeString('externalId', { nullable: true, description: 'The service provider’s external id of the orders.' }),
@@ -110,7 +111,7 @@ const BillingLineType = builder.objectRef<BillingLine>('BillingLine').implement(
 builder.queryField('billingReport', (t) =>
   t.field({
     type: [BillingLineType],
-    description: 'Successful identifications (TERMINATED) per month, method, issuer and external id, from and to inclusive; your own orders (an ADMIN: all). Needs the billing scope.',
+    description: 'Successful identifications (TERMINATED) per month, service provider, method, issuer and external id, from and to inclusive; your own orders (an ADMIN: all). Needs the billing scope.',
     authScopes: { scope: 'billing' },
     args: {
       from: t.arg({ type: 'Date', required: true, description: 'First day, inclusive.' }),

@@ -5,6 +5,8 @@ import { failed, ok, userError, type Result } from '../domain/user-errors.js';
 
 export interface BillingLine {
   month: string;
+  /** The service provider whose orders these are. */
+  clientId: string;
   methodName: string;
   issuer: string;
   externalId: string | null;
@@ -13,7 +15,7 @@ export interface BillingLine {
 
 /**
  * Successful identifications (orders that reached TERMINATED) per month of their evidence
- * import, method, issuer and external id, between two dates inclusive. A service provider sees
+ * import, service provider, method, issuer and external id, between two dates inclusive. A service provider sees
  * its own orders, an operator all; created or failed orders are never counted.
  */
 export async function billingReport(prisma: PrismaClient, viewer: Viewer, from: string, to: string): Promise<Result<BillingLine[]>> {
@@ -27,18 +29,31 @@ export async function billingReport(prisma: PrismaClient, viewer: Viewer, from: 
     createdAt: { gte: start, lt: endExclusive },
     order: { status: 'TERMINATED', ...(viewer.role === 'ADMIN' ? {} : { clientId: viewer.clientId }) },
   };
-  const rows = await prisma.evidence.findMany({ where, select: { createdAt: true, methodName: true, issuer: true, order: { select: { externalId: true } } } });
+  const rows = await prisma.evidence.findMany({ where, select: { createdAt: true, methodName: true, issuer: true, order: { select: { clientId: true, externalId: true } } } });
   const lines = new Map<string, BillingLine>();
   for (const row of rows) {
     const month = row.createdAt.toISOString().slice(0, 7);
-    const key = JSON.stringify([month, row.methodName, row.issuer, row.order.externalId]);
-    const line = lines.get(key) ?? { month, methodName: row.methodName, issuer: row.issuer, externalId: row.order.externalId, successfulIdentifications: 0 };
+    // External ids are each service provider's own: two providers' "4711" are different customers.
+    const key = JSON.stringify([month, row.order.clientId, row.methodName, row.issuer, row.order.externalId]);
+    const line = lines.get(key) ?? {
+      month,
+      clientId: row.order.clientId,
+      methodName: row.methodName,
+      issuer: row.issuer,
+      externalId: row.order.externalId,
+      successfulIdentifications: 0,
+    };
     line.successfulIdentifications++;
     lines.set(key, line);
   }
   return ok(
     [...lines.values()].sort(
-      (a, b) => a.month.localeCompare(b.month) || a.issuer.localeCompare(b.issuer) || a.methodName.localeCompare(b.methodName) || (a.externalId ?? '').localeCompare(b.externalId ?? ''),
+      (a, b) =>
+        a.month.localeCompare(b.month) ||
+        a.clientId.localeCompare(b.clientId) ||
+        a.issuer.localeCompare(b.issuer) ||
+        a.methodName.localeCompare(b.methodName) ||
+        (a.externalId ?? '').localeCompare(b.externalId ?? ''),
     ),
   );
 }

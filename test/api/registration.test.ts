@@ -12,7 +12,7 @@ import type { Browser, BrowserContext, Page, Response } from 'playwright-core';
 import { compactVerify, createLocalJWKSet, decodeProtectedHeader, type JSONWebKeySet } from 'jose';
 import { graphql } from '../generated/index.js';
 import type { ImportEvidenceInput, InitialIdentityDataInput, LookupInput, PlaceOrderInput, SimulatedOutcome, VerifyInput } from '../generated/graphql.js';
-import { backend, freshDatabaseEnv, methodGlobalId, reportStatus, runCli, spToken, startTestService, type CliResult, type TestService } from '../kit.js';
+import { backend, freshDatabaseEnv, methodGlobalId, reportStatus, runCli, spToken, startTestService, type CliResult, type TestClient, type TestService } from '../kit.js';
 import { launchChromium, missingChromium } from '../browser-kit.js';
 
 const TERMS_VERSION = 'tc-2026-test';
@@ -106,7 +106,7 @@ const VerifyQuery = graphql(`
 
 const BillingQuery = graphql(`
   query RegBilling($from: Date!, $to: Date!) {
-    billingReport(from: $from, to: $to) { month methodName issuer externalId successfulIdentifications }
+    billingReport(from: $from, to: $to) { month clientId methodName issuer externalId successfulIdentifications }
   }
 `);
 
@@ -1002,8 +1002,8 @@ describe('billing', () => {
   it('counts successful identifications per external id, per service provider; an ADMIN sees all', { timeout: SLOW_TEST_MS }, async () => {
     const own = await startTestService();
     try {
-      const a = await spToken(own);
-      const b = await spToken(own);
+      const [clientA, clientB] = await Promise.all([own.createClient('SERVICE_PROVIDER'), own.createClient('SERVICE_PROVIDER')]);
+      const [a, b] = await Promise.all([own.token(clientA), own.token(clientB)]);
       const operator = await own.token(await own.createClient('ADMIN'));
       const succeed = async (token: string, externalId: string) => identified(own, token, person(), { externalId });
       await succeed(a, 'a');
@@ -1015,12 +1015,24 @@ describe('billing', () => {
       expect((await simulate(own, a, negative.refId, 'NEGATIVELY_CONDUCTED')).status).toBe('NEGATIVELY_CONDUCTED');
       await placeOk(own, a, { externalId: 'a', initialData: person() });
       await succeed(b, 'c');
+      // The same external id from another provider is another provider's customer.
+      await succeed(b, 'a');
 
       const month = today().slice(0, 7);
-      const line = (externalId: string, successfulIdentifications: number) => ({ month, methodName: 'video', issuer: 'TEST', externalId, successfulIdentifications });
+      const lineOf = (client: TestClient) => (externalId: string, successfulIdentifications: number) => ({
+        month,
+        clientId: client.clientId,
+        methodName: 'video',
+        issuer: 'TEST',
+        externalId,
+        successfulIdentifications,
+      });
+      const [line, lineOfB] = [lineOf(clientA), lineOf(clientB)];
       expect(await billing(own, a, today(), today())).toStrictEqual([line('a', 2), line('b', 1)]);
-      expect(await billing(own, b, today(), today())).toStrictEqual([line('c', 1)]);
-      expect(await billing(own, operator, today(), today())).toStrictEqual([line('a', 2), line('b', 1), line('c', 1)]);
+      expect(await billing(own, b, today(), today())).toStrictEqual([lineOfB('a', 1), lineOfB('c', 1)]);
+      const ofA = [line('a', 2), line('b', 1)];
+      const ofB = [lineOfB('a', 1), lineOfB('c', 1)];
+      expect(await billing(own, operator, today(), today())).toStrictEqual(clientA.clientId.localeCompare(clientB.clientId) < 0 ? [...ofA, ...ofB] : [...ofB, ...ofA]);
       // Inclusive bounds, nothing outside them.
       expect(await billing(own, a, dayOffset(-40), dayOffset(40))).toStrictEqual([line('a', 2), line('b', 1)]);
       expect(await billing(own, a, dayOffset(-40), dayOffset(-1))).toStrictEqual([]);

@@ -116,7 +116,11 @@ describe('the public contract', () => {
         () => replaced(/(\n {2}languages: )\[String!\]!/, '$1[String]'),
         'FIELD_CHANGED_KIND: IdentificationMethod.languages changed type from [String!]! to [String].',
       ],
-      ['a field made nullable', () => replaced(/(\n {2}clientId: )String!/, '$1String'), 'FIELD_CHANGED_KIND: Viewer.clientId changed type from String! to String.'],
+      [
+        'a field made nullable',
+        () => replaced(/(\ntype Viewer \{[^}]*\n {2}clientId: )String!/, '$1String'),
+        'FIELD_CHANGED_KIND: Viewer.clientId changed type from String! to String.',
+      ],
       [
         'a new required argument',
         () => replaced('identificationMethods(filter: IdentificationMethodFilter)', 'identificationMethods(filter: IdentificationMethodFilter, first: Int!)'),
