@@ -26,13 +26,20 @@ export interface FeedBatch {
  * broker, from another) or the periodic poll makes it read what follows the last sequence it
  * has seen, once, however many streams are open; it hands each batch to every stream, which
  * filters it in memory. So an event reaches ten thousand subscribers with one query, and a lost
- * notice delays events by at most one poll interval instead of losing them.
+ * notice delays events by at most one poll interval instead of losing them. While no stream
+ * listens, it reads nothing (a busy process without subscribers would read every event it
+ * writes for no one) and only notes that its tail is behind; `liveTail` catches up.
  */
 export interface EventFeed {
   /** The last sequence this feed has read; every event up to it is committed. */
   readonly tail: bigint;
   /** How many streams listen. */
   readonly listeners: number;
+  /**
+   * The tail once every event committed before the call has been read: a process with no
+   * stream listening does not read the table, so a new stream asks for this before it starts.
+   */
+  liveTail(): Promise<bigint>;
   /** `onClose`: the feed is closing (the service shuts down); streams end then. */
   listen(listener: (batch: FeedBatch) => void, onClose?: () => void): () => void;
   close(): Promise<void>;
@@ -51,10 +58,14 @@ export async function startEventFeed(deps: {
   const closeListeners = new Map<(batch: FeedBatch) => void, () => void>();
   let tail = (await prisma.orderEvent.aggregate({ _max: { sequence: true } }))._max.sequence ?? 0n;
   let reading: Promise<void> | undefined;
-  let again = false;
+  // One more read after the current one, shared by every wake-up that came during it.
+  let again: Promise<void> | undefined;
+  let stale = false;
+  let catchingUp: Promise<void> | undefined;
   let closed = false;
 
   const readOnce = async () => {
+    stale = false;
     for (;;) {
       const events = await readEventsAfter(deps.database, tail, PAGE);
       if (events.length === 0 || closed) return;
@@ -76,27 +87,30 @@ export async function startEventFeed(deps: {
       for (const listener of everyone.slice(start, start + DISPATCH_SLICE)) if (listeners.has(listener)) listener(batch);
     }
   };
-  // One read at a time; wake-ups during a read make one more read after it.
-  const read = () => {
-    if (closed) return;
+  // One read at a time; wake-ups during a read make one more read after it. The promise settles
+  // once a read that started after the call has ended.
+  const read = (): Promise<void> => {
+    if (closed) return Promise.resolve();
     if (reading) {
-      again = true;
-      return;
+      again ??= reading.then(() => {
+        again = undefined;
+        return read();
+      });
+      return again;
     }
     reading = readOnce()
       .catch((error: unknown) => deps.onError(`Reading new order events failed: ${(error as Error).message}`))
-      .finally(() => {
-        reading = undefined;
-        if (again) {
-          again = false;
-          read();
-        }
-      });
+      .finally(() => (reading = undefined));
+    return reading;
+  };
+  // Many notices during one read cost one more read, not one each.
+  const wake = () => {
+    if (listeners.size === 0) stale = true;
+    else void read();
   };
 
-  // Many notices during one read cost one more read, not one each.
-  const unsubscribe = deps.bus.subscribe(read);
-  const poll = setInterval(read, deps.pollIntervalMs);
+  const unsubscribe = deps.bus.subscribe(wake);
+  const poll = setInterval(wake, deps.pollIntervalMs);
   poll.unref();
 
   return {
@@ -105,6 +119,11 @@ export async function startEventFeed(deps: {
     },
     get listeners() {
       return listeners.size;
+    },
+    async liveTail() {
+      if (stale) catchingUp ??= read().finally(() => (catchingUp = undefined));
+      await catchingUp;
+      return tail;
     },
     listen(listener, onClose) {
       listeners.add(listener);

@@ -28,7 +28,9 @@ export interface EventStreamOptions {
  * The stream ends with UNAUTHENTICATED once the token expires, is revoked or its client is
  * disabled.
  */
-export function orderEventStream(options: EventStreamOptions): AsyncIterableIterator<OrderEvent> {
+export async function orderEventStream(options: EventStreamOptions): Promise<AsyncIterableIterator<OrderEvent>> {
+  // The stream starts from the feed's tail ("from now on", or whether a replay is behind it).
+  await options.feed.liveTail();
   return new OrderEventStream(options);
 }
 

@@ -683,6 +683,34 @@ describe('expiry ends subscriptions', () => {
   });
 });
 
+describe('a process with no subscriber', () => {
+  let srs: TestService;
+  beforeAll(async () => {
+    srs = await startTestService();
+  });
+  afterAll(() => srs?.stop());
+
+  // Without a subscriber the process does not read the event table, so its idea of "now" falls
+  // behind; a new subscription must still start from the real now, and a replay from its point.
+  it('starts a new live stream after the events committed while nobody listened, and replays them on request', async () => {
+    const token = await spToken(srs);
+    const before = await placeOrder(srs, token);
+    const connection = ws(srs, token);
+    const live = connection.subscribe<OrderEventsData>(ORDER_EVENTS, {});
+    const replay = connection.subscribe<OrderEventsData>(ORDER_EVENTS, { filter: { afterSequence: '0' } });
+    // The replay has both events of the earlier order: the subscriptions are running.
+    await replay.waitFor(2);
+    const after = await placeOrder(srs, token);
+    await live.waitFor(2);
+    await replay.waitFor(4);
+    expect(live.items.map((item) => [item.orderEvents.refId, item.orderEvents.status])).toEqual([
+      [after, 'CREATED'],
+      [after, 'INITIALIZED'],
+    ]);
+    expect(replay.items.map((item) => item.orderEvents.refId)).toEqual([before, before, after, after]);
+  });
+});
+
 describe('WebSocket keep-alive', () => {
   let srs: TestService;
   beforeAll(async () => {
