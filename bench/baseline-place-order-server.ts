@@ -11,9 +11,9 @@
 //         4. the token            the storage's batched lookup, with the partner's enabled flag
 //      5. SimulatedIdentification  the TEST simulator itself (createSimulators, src/partners/simulators.ts)
 //   6. INITIALIZED and its event   changeOrderStatus
-//   7, 8. the new events           the service's event feed (src/events/feed.ts) on an in-process
-//                                  bus, woken by both changes as in the service (reads coalesce
-//                                  under load the same way; no subscriber listens)
+//   the new events                 the service's event feed (src/events/feed.ts) on an in-process
+//                                  bus, woken by both changes as in the service; with no
+//                                  subscriber listening it reads nothing, as in the service
 // with the same domain rules (initial data, idempotency key and request hash, the state machine,
 // the introspection policy, role and scope). Statements run as named prepared statements on a
 // pool of 10, as the service's plain statements do (src/db/adapter.ts). A checked bearer token is

@@ -118,7 +118,7 @@ async function run(options: BenchOptions): Promise<ScenarioResult> {
   console.log(describeLoad(`placeOrder, WORKERS=${SCALED_OUT_WORKERS}`, scaledOut));
   await workers.stop();
 
-  const note = 'the same flow: 8 SQL statements and 3 HTTP exchanges per order (the request, SRS to the partner, the partner to the introspection endpoint)';
+  const note = 'the same flow: 6 SQL statements and 3 HTTP exchanges per order (the request, SRS to the partner, the partner to the introspection endpoint)';
   return {
     figures: [
       moreIsBetter({
