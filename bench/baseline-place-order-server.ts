@@ -25,7 +25,8 @@
 // client of an uncached bearer token with Prisma, here through the storage's client cache);
 // logging, metrics and request ids; WebSockets; the background jobs (timeouts, SMS outbox).
 // Only the simulator's open-order route is served (its others need Prisma). The service's
-// replay and partner-failure paths are here too, but the benchmark takes neither.
+// replay (without the service's wait for an order still being opened) and partner-failure paths
+// are here too, but the benchmark takes neither.
 //
 // Env: DATABASE_URL, DATA_ENCRYPTION_KEYS and DATA_HASH_KEY (the service's), PORT;
 // optional TOKEN_CACHE_SECONDS, EVENT_POLL_SECONDS.
