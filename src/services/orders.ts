@@ -123,9 +123,9 @@ export async function placeOrder(deps: OrderServiceDeps, viewer: Viewer, input: 
   );
   if (!created) {
     // An earlier request (or a concurrent one that won the race) has this key: a replay.
-    const previous = await openedOrderWithKey(deps.database, viewer.clientId, idempotencyKey!);
-    if (previous) return replay(previous, requestHash);
-    throw new Error(`Order with idempotency key ${idempotencyKey} was neither stored nor found.`);
+    const previous = await findOrderByIdempotencyKey(deps.database, viewer.clientId, idempotencyKey!);
+    if (!previous) throw new Error(`Order with idempotency key ${idempotencyKey} was neither stored nor found.`);
+    return replay(deps.database, previous, requestHash);
   }
   deps.bus.publish([{ orderId: created.id, refId: created.refId, clientId: created.clientId, issuer: created.issuer }]);
   logForOrder(created.refId).info({ issuer: created.issuer, externalId }, 'order placed');
@@ -133,24 +133,22 @@ export async function placeOrder(deps: OrderServiceDeps, viewer: Viewer, input: 
 }
 
 /**
- * The order stored under an idempotency key, once the request that stored it has opened it at
- * the partner. A client that repeats a request it gave up on must get the answer the first one
- * gets (the target URL), not the order still CREATED; the first request may run on any process,
- * so the stored order is read again until it moves on. After longer than a partner call may take
- * (http-connector's 10 s), the first request is taken to have died, and the order is answered as
- * it is.
+ * The answer to a repeated idempotency key: the first order, once the request that stored it has
+ * opened it at the partner. A client that repeats a request it gave up on must get what the first
+ * one gets (the target URL), not the order still CREATED; the first request may run on any
+ * process, so the stored order is read again until it moves on. After longer than a partner call
+ * may take (http-connector's 10 s), the first request is taken to have died, and the order is
+ * answered as it is.
  */
-async function openedOrderWithKey(database: SqlRunner, clientId: string, idempotencyKey: string): Promise<Order | null> {
-  const deadline = Date.now() + REPLAY_WAIT_MS;
-  for (;;) {
-    const order = await findOrderByIdempotencyKey(database, clientId, idempotencyKey);
-    if (order?.status !== 'CREATED' || Date.now() >= deadline) return order;
-    await sleep(REPLAY_POLL_MS);
+async function replay(database: SqlRunner, previous: Order, requestHash: string): Promise<Result<Order>> {
+  if (previous.requestHash === requestHash) {
+    let order = previous;
+    for (const deadline = Date.now() + REPLAY_WAIT_MS; order.status === 'CREATED' && Date.now() < deadline; ) {
+      await sleep(REPLAY_POLL_MS);
+      order = (await findOrderByIdempotencyKey(database, previous.clientId, previous.idempotencyKey!)) ?? order;
+    }
+    return ok(order);
   }
-}
-
-function replay(previous: Order, requestHash: string): Result<Order> {
-  if (previous.requestHash === requestHash) return ok(previous);
   return failed(
     userError('IDEMPOTENCY_CONFLICT', `This idempotencyKey was used for order ${previous.refId} with different input.`, ['input', 'idempotencyKey']),
   );
