@@ -34,6 +34,7 @@ import http from 'node:http';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { graphqlError, send } from './bare-http.js';
 import type { Order } from '../src/generated/prisma/client.js';
 import { createOidcAdapter } from '../src/auth/oidc-adapter.js';
 import { clientSecretMatches } from '../src/auth/clients.js';
@@ -158,16 +159,6 @@ interface PlaceOrderVariables {
   };
 }
 
-/** JSON with a content-length, as yoga and oidc-provider answer (the simulator's sendJson streams it). */
-function send(response: http.ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-  response.end(text);
-}
-
-function graphqlError(response: http.ServerResponse, status: number, code: string, message: string): void {
-  send(response, status, { errors: [{ message, extensions: { code } }] });
-}
 
 function answer(response: http.ServerResponse, order: Order | null, userErrors: UserError[] = []): void {
   send(response, 200, {

@@ -14,6 +14,7 @@
 import http from 'node:http';
 import { createHmac, randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { graphqlError, send } from './bare-http.js';
 import { normaliseMobileNumber } from '../src/domain/initial-data.js';
 import { effectiveTermsStatus } from '../src/domain/terms.js';
 import { verifyEvidence, type EvidenceFacts } from '../src/domain/verification.js';
@@ -36,15 +37,6 @@ interface TokenPayload {
   extra?: { srs_ref_id?: string };
 }
 
-function send(response: http.ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-  response.end(text);
-}
-
-function graphqlError(response: http.ServerResponse, status: number, code: string, message: string): void {
-  send(response, status, { errors: [{ message, extensions: { code } }] });
-}
 
 async function readBody(request: http.IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
