@@ -10,6 +10,8 @@ export const USER_ERROR_CODES = [
   'ILLEGAL_TRANSITION',
   'IDEMPOTENCY_CONFLICT',
   'FORBIDDEN',
+  'INVALID_URL',
+  'NOT_FOUND',
 ] as const;
 export type UserErrorCode = (typeof USER_ERROR_CODES)[number];
 

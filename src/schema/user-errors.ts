@@ -13,6 +13,8 @@ export const UserErrorCodeEnum = builder.enumType('UserErrorCode', {
     ILLEGAL_TRANSITION: { description: 'The order’s current status does not allow this.' },
     IDEMPOTENCY_CONFLICT: { description: 'The idempotency key was used before with other input.' },
     FORBIDDEN: { description: 'Your client may not do this to this object.' },
+    INVALID_URL: { description: 'The URL is not an http(s) URL this service may call (e.g. a private or loopback address).' },
+    NOT_FOUND: { description: 'No object with this id is yours.' },
   } satisfies Record<(typeof USER_ERROR_CODES)[number], unknown>,
 });
 
