@@ -306,14 +306,17 @@ describe('what a page shows is text, never markup', () => {
   it('a typed reason with markup comes back escaped on the page that asks again', async () => {
     const { context, page } = await phone({ acceptLanguage: EXPECTED.de.acceptLanguage });
     try {
-      const order = await placeOrder('test-video', freshNumber());
+      // No initial data: the person has to type everything.
+      const order = (await placeOrderBrief(srs, token, { methodId: methodGlobalId('test-video'), initialData: null })) as { targetUrl: string };
       expect(await open(page, order.targetUrl)).toBe(200);
       const typed = '<img src=x onerror=alert(1)> & "quoted"';
       await page.locator('input[name="reason"]').fill(typed);
-      await page.locator('input[name="surname"]').fill('');
-      await page.locator('input[name="givenNames"]').fill('');
+      await page.locator('input[name="givenNames"]').fill('<b>Erika</b>');
+      await page.locator('input[name="surname"]').fill('Muster');
       expect(await submit(page, 'outcome-SUCCESS')).toBe(400);
-      expect(await page.getByRole('alert').innerText()).toBe('Bitte ausfüllen: Vornamen und Nachname.');
+      expect(await page.getByRole('alert').innerText()).toBe('Bitte ausfüllen: Geburtsdatum und Mobilnummer.');
+      expect(await page.locator('input[name="givenNames"]').inputValue()).toBe('<b>Erika</b>');
+      expect(await page.locator('b').count()).toBe(0);
       expect(await page.locator('input[name="reason"]').inputValue()).toBe(typed);
       expect(await page.locator('img').count()).toBe(0);
     } finally {
