@@ -261,14 +261,14 @@ export function createSimulators(options: {
   const texts = (language: string) => translator(language, 'pages');
   const titleOf = (profile: PartnerProfile, language: string) => texts(language)(`simulator.partners.${profile.slug}.title`);
 
-  /** A page of one sentence (`key` in pages.json under simulator.); `attributes` mark results for scripts. */
+  /** A page of one sentence; `attributes` (testId, outcome, alert) mark it for people and scripts. */
   function sendMessage(response: http.ServerResponse, status: number, profile: PartnerProfile, language: string, message: string, attributes: Record<string, unknown> = {}): void {
     sendPage(response, status, { language, keyPrefix: 'simulator', template: 'message', title: titleOf(profile, language), data: { message, ...attributes } });
   }
 
   /**
-   * Loads the identification behind a page and checks its token; answers the refusal itself.
-   * `language` picks the page's language once the identification (and its order's language) is known.
+   * Loads the identification behind a page and checks its token; answers the refusal itself, in
+   * the order's language once the identification is known.
    */
   async function admit(
     profile: PartnerProfile,
@@ -353,7 +353,12 @@ export function createSimulators(options: {
         maxUses: profile.maxUses,
         action: target.action,
         hidden: target.hidden,
-        fields: EVIDENCE_FIELDS.map((field) => ({ ...field, value: entered[field.name] ?? initialValues[field.name] ?? '' })),
+        fields: EVIDENCE_FIELDS.map((field) => ({
+          ...field,
+          value: entered[field.name] ?? initialValues[field.name] ?? '',
+          // At the desk the agent types someone else's data: the browser must not offer the agent's own.
+          autocomplete: profile.inPerson ? 'off' : field.autocomplete,
+        })),
         reason: entered.reason ?? '',
         outcomes,
       },
