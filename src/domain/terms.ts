@@ -36,7 +36,3 @@ export function effectiveTermsStatus(terms: { status: TermsStatus; linkExpiresAt
   if (terms.status === 'PENDING' && terms.linkExpiresAt && terms.linkExpiresAt <= now) return 'EXPIRED';
   return terms.status;
 }
-
-export function termsSmsText(link: string): string {
-  return `Your identification for electronic signatures is complete. Please read and accept the terms of use: ${link}`;
-}

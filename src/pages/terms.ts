@@ -1,19 +1,22 @@
 // The T&C page the SMS link opens: the terms version, Accept or Decline. Works in any browser,
-// with no script.
+// with no script, in the order's language (else the browser's, else English).
 import type http from 'node:http';
-import { escapeHtml, page, readForm, sendHtml } from '../partners/http-helpers.js';
-import { decideByLink, findTermsByLink, type TermsDeps } from '../services/terms.js';
-
-const TITLE = 'Terms of use for electronic signatures';
+import { readForm } from '../partners/http-helpers.js';
+import { decideByLink, findTermsByLink, type TermsDeps, type TermsLinkState } from '../services/terms.js';
+import { formatDateTime, translator } from '../i18n/index.js';
+import { pageLanguage, sendPage } from './render.js';
 
 export function createTermsPages(deps: Pick<TermsDeps, 'prisma' | 'bus' | 'termsVersion'>) {
-  const ended = (state: string) =>
-    page(
-      TITLE,
-      state === 'expired'
-        ? '<p data-testid="terms-ended">This link has expired. Ask your service provider to send a new one.</p>'
-        : '<p data-testid="terms-ended">This link is not valid (any more). A decision can be made only once.</p>',
-    );
+  const show = (response: http.ServerResponse, status: number, language: string, template: string, data: Record<string, unknown>) =>
+    sendPage(response, status, { language, keyPrefix: 'terms', template, title: translator(language, 'pages')('terms.title'), data });
+
+  const message = (response: http.ServerResponse, status: number, language: string, text: string, data: Record<string, unknown> = {}) =>
+    show(response, status, language, 'message', { message: translator(language, 'pages')(`terms.${text}`, data), ...data });
+
+  const ended = (response: http.ServerResponse, language: string, found: TermsLinkState) =>
+    message(response, 410, language, found.state === 'expired' ? 'expired' : 'notValid', { testId: 'terms-ended' });
+
+  const languageOf = (request: http.IncomingMessage, found: TermsLinkState) => pageLanguage(request, found.state === 'unknown' ? null : found.language);
 
   return {
     /** Handles GET and POST /terms/<token>; false when the path is not a T&C link. */
@@ -21,46 +24,38 @@ export function createTermsPages(deps: Pick<TermsDeps, 'prisma' | 'bus' | 'terms
       const match = /^\/terms\/([A-Za-z0-9_-]{16,100})\/?(?:\?.*)?$/.exec(request.url ?? '');
       if (!match) return false;
       const token = match[1];
-      const reply = (status: number, body: string) => {
-        sendHtml(response, status, body);
-        return true;
-      };
       if (request.method === 'GET') {
         const found = await findTermsByLink(deps.prisma, token);
-        if (found.state !== 'open') return reply(410, ended(found.state));
-        return reply(
-          200,
-          page(
-            TITLE,
-            `<p>You have been identified. To sign electronically with this service you need to accept its terms of use,
-            version <strong data-testid="terms-version">${escapeHtml(deps.termsVersion)}</strong>.</p>
-            <ul><li>Your signatures are created on your behalf when you confirm them on your phone.</li>
-            <li>Your identification data is kept for the legal retention period.</li></ul>
-            <p class="meta">Confirming is your declaration of will; in production it is confirmed with Mobile ID or a password and one-time code.</p>
-            <form method="post">
-              <button type="submit" name="decision" value="accept" data-testid="accept">Accept</button>
-              <button type="submit" name="decision" value="decline" data-testid="decline">Decline</button>
-            </form>`,
-          ),
-        );
+        const language = languageOf(request, found);
+        if (found.state !== 'open') ended(response, language, found);
+        else {
+          const validUntil = found.terms.linkExpiresAt && formatDateTime(language, found.terms.linkExpiresAt);
+          show(response, 200, language, 'terms', { termsVersion: deps.termsVersion, validUntil });
+        }
+        return true;
       }
       if (request.method === 'POST') {
         const form = await readForm(request);
-        if (form.decision !== 'accept' && form.decision !== 'decline') return reply(400, page(TITLE, '<p>Choose Accept or Decline.</p>'));
-        const decided = await decideByLink(deps, token, form.decision === 'accept', {
-          ip: request.socket.remoteAddress ?? '',
-          userAgent: request.headers['user-agent'] ?? '',
-        });
-        if (!decided) return reply(410, ended((await findTermsByLink(deps.prisma, token)).state));
-        return reply(
-          200,
-          page(
-            TITLE,
-            decided.status === 'ACCEPTED'
-              ? '<p data-testid="terms-result" data-status="ACCEPTED">Thank you. You have accepted the terms of use and can now sign.</p>'
-              : '<p data-testid="terms-result" data-status="DECLINED">You have declined the terms of use. You cannot sign with this service.</p>',
-          ),
-        );
+        // Looked up first: the decision uses the link up, and with it the way to the order's language.
+        const found = await findTermsByLink(deps.prisma, token);
+        const language = languageOf(request, found);
+        if (form.decision !== 'accept' && form.decision !== 'decline') {
+          message(response, 400, language, 'chooseOne', { alert: true });
+          return true;
+        }
+        const decided = found.state === 'open'
+          ? await decideByLink(deps, token, form.decision === 'accept', { ip: request.socket.remoteAddress ?? '', userAgent: request.headers['user-agent'] ?? '' })
+          : null;
+        if (!decided) ended(response, language, found.state === 'open' ? await findTermsByLink(deps.prisma, token) : found);
+        else {
+          const status = decided.status === 'ACCEPTED' ? 'ACCEPTED' : 'DECLINED';
+          message(response, 200, language, status === 'ACCEPTED' ? 'accepted' : 'declined', {
+            testId: 'terms-result',
+            status,
+            detail: decided.decidedAt ? translator(language, 'pages')('terms.recordedAt', { date: formatDateTime(language, decided.decidedAt) }) : undefined,
+          });
+        }
+        return true;
       }
       return false;
     },

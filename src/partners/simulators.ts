@@ -2,7 +2,7 @@
 // /ipsp/<partner>/. Each behaves like a real IPSP: it receives orders over HTTP, checks order
 // tokens by introspection, shows the end user a page to walk through, and reports back through
 // the public GraphQL API with its own client credentials.
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type http from 'node:http';
 import type { PrismaClient, SimulatedIdentification } from '../generated/prisma/client.js';
 import { hashClientSecret } from '../auth/clients.js';
@@ -10,15 +10,16 @@ import type { InitialIdentityData } from '../domain/initial-data.js';
 import { createSrsApiClient, type SrsApiClient } from './srs-api-client.js';
 import type { DataProtection } from '../crypto/data-protection.js';
 import type { SqlRunner } from '../db/adapter.js';
-import { escapeHtml, readForm, readJson, sendHtml, sendJson, page } from './http-helpers.js';
+import { readForm, readJson, sendJson } from './http-helpers.js';
 import { log } from '../observability/log.js';
+import { formatDateTime, formatList, translator } from '../i18n/index.js';
+import { pageLanguage, sendPage } from '../pages/render.js';
+import { partnerCredentials } from './partner-credentials.js';
 
+/** The title and steps shown on a partner's pages are texts of pages.json: simulator.partners.<slug>. */
 export interface PartnerProfile {
   issuer: string;
   slug: string;
-  title: string;
-  /** What the person does at this partner, shown on the page. */
-  steps: string;
   /** How often the target URL may be opened (KLARNA: 5 uses; NECT: first try and 5 retries). */
   maxUses?: number;
   /** A session that starts at the first use and ends this many seconds later (KLARNA). */
@@ -33,26 +34,35 @@ export interface PartnerProfile {
 }
 
 export const PARTNER_PROFILES: readonly PartnerProfile[] = [
-  { issuer: 'IDENTITY.TM', slug: 'identity-tm', title: 'IDENTITY.TM video identification', steps: 'An agent checks your ID document in a video call.' },
-  { issuer: 'KLARNA', slug: 'klarna', title: 'Klarna bank identification', steps: 'Log in to your bank; your account holder data identifies you.', maxUses: 5, sessionSeconds: 3600, longUrl: true },
-  { issuer: 'IDENTITY-TM-EID', slug: 'identity-tm-eid', title: 'IDENTITY.TM eID', steps: 'Hold your ID card with chip to your phone.' },
-  { issuer: 'NECT', slug: 'nect', title: 'Nect robo-ident', steps: 'Record a selfie video and your document in the Nect app; accept the T&C in the app.', maxUses: 6, termsInApp: true },
-  { issuer: 'INTRUM-VIDEO', slug: 'intrum-video', title: 'Intrum video identification', steps: 'An Intrum agent checks your document in a video call (Mon-Sat 07:00-22:00).' },
-  { issuer: 'INTRUM-AUTOIDENT', slug: 'intrum-autoident', title: 'Intrum auto-ident', steps: 'Photograph your document and take a selfie in the browser.' },
-  { issuer: 'SWISSCOM-RA', slug: 'swisscom-ra', title: 'Registration in a Swisscom shop', steps: 'Show this registration code and your ID document to an agent in a Swisscom shop.', inPerson: true },
-  { issuer: 'TEST', slug: 'test', title: 'TEST identification (simulated)', steps: 'Pick the outcome the order should have.', anyOutcome: true },
+  { issuer: 'IDENTITY.TM', slug: 'identity-tm' },
+  { issuer: 'KLARNA', slug: 'klarna', maxUses: 5, sessionSeconds: 3600, longUrl: true },
+  { issuer: 'IDENTITY-TM-EID', slug: 'identity-tm-eid' },
+  { issuer: 'NECT', slug: 'nect', maxUses: 6, termsInApp: true },
+  { issuer: 'INTRUM-VIDEO', slug: 'intrum-video' },
+  { issuer: 'INTRUM-AUTOIDENT', slug: 'intrum-autoident' },
+  { issuer: 'SWISSCOM-RA', slug: 'swisscom-ra', inPerson: true },
+  { issuer: 'TEST', slug: 'test', anyOutcome: true },
 ];
 
 export const SIMULATED_OUTCOMES = ['SUCCESS', 'NEGATIVELY_CONDUCTED', 'ERROR', 'TIMEOUT', 'CANCELED', 'ABORTED'] as const;
 export type SimulatedOutcome = (typeof SIMULATED_OUTCOMES)[number];
 
-const PERSON_OUTCOMES: ReadonlyArray<{ outcome: SimulatedOutcome; label: string; reason?: string }> = [
-  { outcome: 'SUCCESS', label: 'Identification succeeds' },
-  { outcome: 'NEGATIVELY_CONDUCTED', label: 'Document rejected', reason: 'Document not valid' },
-  { outcome: 'ERROR', label: 'Technical problem', reason: 'Camera or microphone not usable' },
-  { outcome: 'CANCELED', label: 'Cancel the identification', reason: 'Canceled by the user' },
-  { outcome: 'ABORTED', label: 'Leave for now (come back later)', reason: 'User left the identification' },
+/** What a person can choose, and the reason reported to the service when they type none (for support: in English). */
+const PERSON_OUTCOMES: ReadonlyArray<{ outcome: SimulatedOutcome; reason?: string }> = [
+  { outcome: 'SUCCESS' },
+  { outcome: 'NEGATIVELY_CONDUCTED', reason: 'Document not valid' },
+  { outcome: 'ERROR', reason: 'Camera or microphone not usable' },
+  { outcome: 'CANCELED', reason: 'Canceled by the user' },
+  { outcome: 'ABORTED', reason: 'User left the identification' },
 ];
+
+const EVIDENCE_FIELDS = [
+  { name: 'givenNames', type: 'text', autocomplete: 'given-name' },
+  { name: 'surname', type: 'text', autocomplete: 'family-name' },
+  { name: 'dateOfBirth', type: 'date', autocomplete: 'bday' },
+  { name: 'nationality', type: 'text', autocomplete: 'country' },
+  { name: 'mobileNumber', type: 'tel', autocomplete: 'tel' },
+] as const;
 
 export function partnerBySlug(slug: string): PartnerProfile | undefined {
   return PARTNER_PROFILES.find((profile) => profile.slug === slug);
@@ -185,7 +195,8 @@ export function createSimulators(options: {
     if (outcome !== 'ABORTED') await prisma.simulatedIdentification.update({ where: { id: identification.id }, data: { closed: true } });
   }
 
-  function evidenceFrom(identification: SimulatedIdentification, form: Record<string, string>): EvidenceFields | string {
+  /** The evidence to import, or the names of the mandatory fields still empty. */
+  function evidenceFrom(identification: SimulatedIdentification, form: Record<string, string>): EvidenceFields | { missing: string[] } {
     const initial = initialDataOf(identification);
     const fields = {
       givenNames: form.givenNames?.trim() || initial.givenNames || '',
@@ -195,7 +206,7 @@ export function createSimulators(options: {
       nationality: form.nationality?.trim() || initial.nationality || initial.country || undefined,
     };
     const missing = (['givenNames', 'surname', 'dateOfBirth', 'mobileNumber'] as const).filter((key) => !fields[key]);
-    return missing.length ? `Please fill in: ${missing.join(', ')}.` : fields;
+    return missing.length ? { missing } : fields;
   }
 
   // ---- the partner's API, called by SRS ------------------------------------------------------
@@ -247,24 +258,45 @@ export function createSimulators(options: {
 
   // ---- the end user's pages --------------------------------------------------------------------
 
-  /** Loads the identification behind a page and checks its token; answers the refusal itself. */
-  async function admit(profile: PartnerProfile, id: string, token: string | undefined, response: http.ServerResponse, countUse: boolean): Promise<SimulatedIdentification | undefined> {
+  const texts = (language: string) => translator(language, 'pages');
+  const titleOf = (profile: PartnerProfile, language: string) => texts(language)(`simulator.partners.${profile.slug}.title`);
+
+  /** A page of one sentence; `attributes` (testId, outcome, alert) mark it for people and scripts. */
+  function sendMessage(response: http.ServerResponse, status: number, profile: PartnerProfile, language: string, message: string, attributes: Record<string, unknown> = {}): void {
+    sendPage(response, status, { language, keyPrefix: 'simulator', template: 'message', title: titleOf(profile, language), data: { message, ...attributes } });
+  }
+
+  /**
+   * Loads the identification behind a page and checks its token; answers the refusal itself, in
+   * the order's language once the identification is known.
+   */
+  async function admit(
+    profile: PartnerProfile,
+    id: string,
+    token: string | undefined,
+    request: http.IncomingMessage,
+    response: http.ServerResponse,
+    countUse: boolean,
+  ): Promise<SimulatedIdentification | undefined> {
     const identification = await prisma.simulatedIdentification.findUnique({ where: { id } });
     if (!identification || identification.issuer !== profile.issuer) {
-      sendHtml(response, 404, page(profile.title, '<p>There is no identification at this address.</p>'));
+      const language = pageLanguage(request);
+      sendMessage(response, 404, profile, language, texts(language)('simulator.notFound'));
       return undefined;
     }
+    const language = pageLanguage(request, identification.language);
+    const t = texts(language);
     if (identification.closed) {
-      sendHtml(response, 410, page(profile.title, '<p>This identification has ended. Ask your service provider for a new link.</p>'));
+      sendMessage(response, 410, profile, language, t('simulator.ended'));
       return undefined;
     }
     if (!token || token !== identification.orderToken || !(await tokenFits(profile, token, identification.refId))) {
-      sendHtml(response, 403, page(profile.title, '<p>This link is not valid (any more). Ask your service provider for a new link.</p>'));
+      sendMessage(response, 403, profile, language, t('simulator.notValid'));
       return undefined;
     }
     const now = new Date();
     if (profile.sessionSeconds && identification.startedAt && now.getTime() > identification.startedAt.getTime() + profile.sessionSeconds * 1000) {
-      sendHtml(response, 410, page(profile.title, '<p>Your session has expired.</p>'));
+      sendMessage(response, 410, profile, language, t('simulator.sessionExpired'));
       return undefined;
     }
     if (!countUse) return identification;
@@ -273,99 +305,196 @@ export function createSimulators(options: {
       data: { uses: { increment: 1 }, startedAt: identification.startedAt ?? now },
     });
     if (profile.maxUses && updated.uses > profile.maxUses) {
-      const reason = profile.issuer === 'NECT' ? 'Timeout' : `The link was used more than ${profile.maxUses} times`;
-      await conclude(profile, updated, profile.issuer === 'NECT' ? 'ERROR' : 'NEGATIVELY_CONDUCTED', reason, { givenNames: '', surname: '', dateOfBirth: '', mobileNumber: '' });
-      sendHtml(response, 410, page(profile.title, `<p>${escapeHtml(reason)}. The identification has ended.</p>`));
+      const timedOut = profile.issuer === 'NECT';
+      const reason = timedOut ? 'Timeout' : `The link was used more than ${profile.maxUses} times`;
+      await conclude(profile, updated, timedOut ? 'ERROR' : 'NEGATIVELY_CONDUCTED', reason, { givenNames: '', surname: '', dateOfBirth: '', mobileNumber: '' });
+      sendMessage(response, 410, profile, language, timedOut ? t('simulator.timedOut') : t('simulator.usedUp', { count: profile.maxUses }));
       return undefined;
     }
     return updated;
   }
 
-  function identificationPage(profile: PartnerProfile, identification: SimulatedIdentification, token: string, notice?: string, entered: Record<string, string> = {}): string {
+  /** Where the identification form is sent and what it carries besides the person's fields. */
+  interface FormTarget {
+    action: string;
+    hidden: Record<string, string>;
+  }
+
+  function sendIdentificationPage(
+    response: http.ServerResponse,
+    status: number,
+    profile: PartnerProfile,
+    identification: SimulatedIdentification,
+    language: string,
+    target: FormTarget,
+    notice?: string,
+    entered: Record<string, string> = {},
+  ): void {
+    const t = texts(language);
     const initial = initialDataOf(identification);
-    const outcomes = profile.anyOutcome
-      ? SIMULATED_OUTCOMES.map((outcome) => ({ outcome, label: outcome.replace('_', ' ').toLowerCase(), reason: undefined as string | undefined }))
-      : PERSON_OUTCOMES;
-    const input = (name: string, label: string, value: string | undefined, type = 'text') =>
-      `<label>${label} <input name="${name}" type="${type}" value="${escapeHtml(entered[name] ?? value ?? '')}"></label>`;
-    const uses = profile.maxUses ? `<p class="meta">Opened ${identification.uses} of ${profile.maxUses} times.</p>` : '';
-    return page(
-      profile.title,
-      `${notice ? `<p class="notice" role="alert">${escapeHtml(notice)}</p>` : ''}
-      <p>${escapeHtml(profile.steps)}</p>
-      <p class="meta">${profile.inPerson ? 'Registration code' : 'Order'}: <strong data-testid="ipsp-order-id">${escapeHtml(identification.id)}</strong> · Reference ${escapeHtml(identification.refId)}</p>${uses}
-      <form method="post" action="${escapeHtml(`${publicUrl}/ipsp/${profile.slug}/ident/${identification.id}`)}">
-        <input type="hidden" name="token" value="${escapeHtml(token)}">
-        <fieldset><legend>Identity (as on the document)</legend>
-          ${input('givenNames', 'Given names', initial.givenNames)}
-          ${input('surname', 'Surname', initial.surname)}
-          ${input('dateOfBirth', 'Date of birth', initial.dateOfBirth, 'date')}
-          ${input('nationality', 'Nationality (e.g. CH)', initial.nationality ?? initial.country)}
-          ${input('mobileNumber', 'Mobile number', initial.mobileNumber, 'tel')}
-        </fieldset>
-        <label>Reason (for a failure) <input name="reason" value="${escapeHtml(entered.reason ?? '')}"></label>
-        <div class="outcomes">${outcomes
-          .map((choice) => `<button type="submit" name="outcome" value="${choice.outcome}" data-testid="outcome-${choice.outcome}">${escapeHtml(choice.label)}</button>`)
-          .join('\n')}</div>
-      </form>`,
-    );
+    const initialValues: Record<string, string | undefined> = { ...initial, nationality: initial.nationality ?? initial.country };
+    const outcomes = (profile.anyOutcome ? SIMULATED_OUTCOMES : PERSON_OUTCOMES.map((choice) => choice.outcome)).map((outcome) => ({
+      outcome,
+      label: t(profile.anyOutcome ? `simulator.testOutcomes.${outcome}` : `simulator.outcomes.${outcome}`),
+    }));
+    sendPage(response, status, {
+      language,
+      keyPrefix: 'simulator',
+      template: 'identification',
+      title: profile.inPerson ? t('simulator.desk.title', { partner: titleOf(profile, language) }) : titleOf(profile, language),
+      data: {
+        notice,
+        steps: t(`simulator.partners.${profile.slug}.steps`),
+        idLabel: t(profile.inPerson ? 'simulator.registrationCode' : 'simulator.order'),
+        id: identification.id,
+        refId: identification.refId,
+        createdAt: formatDateTime(language, identification.createdAt),
+        uses: identification.uses,
+        maxUses: profile.maxUses,
+        action: target.action,
+        hidden: target.hidden,
+        fields: EVIDENCE_FIELDS.map((field) => ({
+          ...field,
+          value: entered[field.name] ?? initialValues[field.name] ?? '',
+          // At the desk the agent types someone else's data: the browser must not offer the agent's own.
+          autocomplete: profile.inPerson ? 'off' : field.autocomplete,
+        })),
+        reason: entered.reason ?? '',
+        outcomes,
+      },
+    });
   }
 
-  async function showIdentification(profile: PartnerProfile, id: string, url: URL, response: http.ServerResponse): Promise<void> {
-    if (profile.inPerson) {
-      const identification = await admit(profile, id, url.searchParams.get('token') ?? undefined, response, false);
-      if (!identification) return;
-      return sendHtml(
-        response,
-        200,
-        page(profile.title, `<p>${escapeHtml(profile.steps)}</p><p class="code">Registration code: <strong data-testid="ipsp-order-id">${escapeHtml(identification.id)}</strong></p>
-        <p class="meta">Agents complete the registration at <a href="${escapeHtml(`${publicUrl}/ipsp/${profile.slug}/agent`)}">the agent desk</a>.</p>`),
-      );
-    }
+  async function showIdentification(profile: PartnerProfile, id: string, url: URL, request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
     const token = url.searchParams.get('token') ?? undefined;
-    const identification = await admit(profile, id, token, response, true);
-    if (identification) sendHtml(response, 200, identificationPage(profile, identification, token!));
+    if (profile.inPerson) {
+      const identification = await admit(profile, id, token, request, response, false);
+      if (!identification) return;
+      const language = pageLanguage(request, identification.language);
+      return sendPage(response, 200, {
+        language,
+        keyPrefix: 'simulator',
+        template: 'in-person',
+        title: titleOf(profile, language),
+        data: { steps: texts(language)(`simulator.partners.${profile.slug}.steps`), id: identification.id, deskUrl: `${publicUrl}/ipsp/${profile.slug}/agent` },
+      });
+    }
+    const identification = await admit(profile, id, token, request, response, true);
+    if (!identification) return;
+    const language = pageLanguage(request, identification.language);
+    sendIdentificationPage(response, 200, profile, identification, language, { action: `${publicUrl}/ipsp/${profile.slug}/ident/${identification.id}`, hidden: { token: token! } });
   }
 
-  async function submitIdentification(profile: PartnerProfile, id: string, request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
-    const form = await readForm(request);
-    const identification = await admit(profile, id, form.token, response, false);
-    if (!identification) return;
+  /**
+   * Applies the outcome a form chose: the person's own (identification page) or the agent's
+   * (agent desk). `again` shows the form once more, with a notice, when something is missing.
+   */
+  async function applyChosenOutcome(
+    profile: PartnerProfile,
+    identification: SimulatedIdentification,
+    form: Record<string, string>,
+    language: string,
+    response: http.ServerResponse,
+    again: (status: number, notice: string) => void,
+  ): Promise<void> {
+    const t = texts(language);
     const outcome = form.outcome as SimulatedOutcome;
-    if (!SIMULATED_OUTCOMES.includes(outcome) || (outcome === 'TIMEOUT' && !profile.anyOutcome)) {
-      return sendHtml(response, 400, identificationPage(profile, identification, form.token, 'Choose one of the outcomes.', form));
-    }
+    if (!SIMULATED_OUTCOMES.includes(outcome) || (outcome === 'TIMEOUT' && !profile.anyOutcome)) return again(400, t('simulator.chooseOutcome'));
     const evidence = evidenceFrom(identification, form);
-    if (outcome === 'SUCCESS' && typeof evidence === 'string') return sendHtml(response, 400, identificationPage(profile, identification, form.token, evidence, form));
+    if (outcome === 'SUCCESS' && 'missing' in evidence) {
+      return again(400, t('simulator.fillIn', { fields: formatList(language, evidence.missing.map((name) => t(`simulator.fields.${name}`))) }));
+    }
     const reason = form.reason?.trim() || PERSON_OUTCOMES.find((choice) => choice.outcome === outcome)?.reason;
     try {
       await conclude(profile, identification, outcome, reason, evidence as EvidenceFields);
     } catch (error) {
-      return sendHtml(response, 422, identificationPage(profile, identification, form.token, `The service did not accept this: ${(error as Error).message}`, form));
+      // The service's own message (API text, in English) says what to correct.
+      return again(422, t('simulator.notAccepted', { message: (error as Error).message }));
     }
-    const messages: Record<SimulatedOutcome, string> = {
-      SUCCESS: 'You have been identified. You will receive an SMS to accept the terms of the signing service.',
-      NEGATIVELY_CONDUCTED: 'The identification was not successful.',
-      ERROR: 'The identification could not be completed.',
-      TIMEOUT: 'The identification timed out.',
-      CANCELED: 'The identification was canceled.',
-      ABORTED: 'You left the identification. You can come back with the same link.',
-    };
-    sendHtml(response, 200, page(profile.title, `<p data-testid="result" data-outcome="${outcome}">${messages[outcome]}</p>`));
+    sendMessage(response, 200, profile, language, t(`simulator.results.${outcome}`), { testId: 'result', outcome });
   }
 
-  async function agentDesk(profile: PartnerProfile, url: URL, response: http.ServerResponse): Promise<void> {
-    const code = (url.searchParams.get('code') ?? '').trim().toUpperCase();
-    const lookup = page(
-      `${profile.title}: agent desk`,
-      `<form method="get"><label>Registration code <input name="code" value="${escapeHtml(code)}" autofocus></label> <button type="submit">Open</button></form>`,
+  async function submitIdentification(profile: PartnerProfile, id: string, request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    const form = await readForm(request);
+    const identification = await admit(profile, id, form.token, request, response, false);
+    if (!identification) return;
+    const language = pageLanguage(request, identification.language);
+    const target = { action: `${publicUrl}/ipsp/${profile.slug}/ident/${identification.id}`, hidden: { token: form.token } };
+    await applyChosenOutcome(profile, identification, form, language, response, (status, notice) =>
+      sendIdentificationPage(response, status, profile, identification, language, target, notice, form),
     );
-    if (!code) return sendHtml(response, 200, lookup);
+  }
+
+  // ---- the agent desk (in-person partners): only for the partner's staff -----------------------
+
+  /**
+   * The desk's forms carry this proof that the desk itself issued them for this code and this
+   * agent: a browser sends stored Basic credentials with any site's form, so a form from
+   * elsewhere must not be able to conclude a registration.
+   */
+  const deskFormProof = (profile: PartnerProfile, clientId: string, code: string) =>
+    createHmac('sha256', options.secrets.get(profile.issuer)!).update(`agent-desk-form\n${clientId}\n${code}`).digest('base64url');
+
+  function proofMatches(expected: string, presented: string | undefined): boolean {
+    const a = Buffer.from(expected);
+    const b = Buffer.from(presented ?? '');
+    return a.length === b.length && timingSafeEqual(a, b);
+  }
+
+  /** The agent's client id, or undefined after answering 401 (no or wrong credentials). */
+  async function deskAgent(profile: PartnerProfile, request: http.IncomingMessage, response: http.ServerResponse): Promise<string | undefined> {
+    const clientId = await partnerCredentials(prisma, profile.issuer, request.headers.authorization);
+    if (clientId) return clientId;
+    const language = pageLanguage(request);
+    response.setHeader('www-authenticate', `Basic realm="${profile.issuer} agent desk", charset="UTF-8"`);
+    sendMessage(response, 401, profile, language, texts(language)('simulator.desk.signIn'), { alert: true });
+    return undefined;
+  }
+
+  async function openRegistration(profile: PartnerProfile, code: string): Promise<SimulatedIdentification | undefined> {
+    if (!code) return undefined;
     const identification = await prisma.simulatedIdentification.findUnique({ where: { id: code } });
-    if (!identification || identification.issuer !== profile.issuer || identification.closed) {
-      return sendHtml(response, 404, lookup.replace('</main>', '<p class="notice" role="alert">No open registration has this code.</p></main>'));
+    return identification && identification.issuer === profile.issuer && !identification.closed ? identification : undefined;
+  }
+
+  function deskTarget(profile: PartnerProfile, clientId: string, code: string): FormTarget {
+    return { action: `${publicUrl}/ipsp/${profile.slug}/agent`, hidden: { code, proof: deskFormProof(profile, clientId, code) } };
+  }
+
+  /** The agent's own language (the browser's), not the person's. */
+  async function agentDesk(profile: PartnerProfile, url: URL, request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    const clientId = await deskAgent(profile, request, response);
+    if (!clientId) return;
+    const language = pageLanguage(request);
+    const code = (url.searchParams.get('code') ?? '').trim().toUpperCase();
+    const lookup = (status: number, notice?: string) =>
+      sendPage(response, status, {
+        language,
+        keyPrefix: 'simulator',
+        template: 'agent-desk',
+        title: texts(language)('simulator.desk.title', { partner: titleOf(profile, language) }),
+        data: { code, notice },
+      });
+    if (!code) return lookup(200);
+    const identification = await openRegistration(profile, code);
+    if (!identification) return lookup(404, texts(language)('simulator.desk.unknownCode'));
+    sendIdentificationPage(response, 200, profile, identification, language, deskTarget(profile, clientId, code));
+  }
+
+  async function submitAtDesk(profile: PartnerProfile, request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    const clientId = await deskAgent(profile, request, response);
+    if (!clientId) return;
+    const language = pageLanguage(request);
+    const form = await readForm(request);
+    const code = (form.code ?? '').trim().toUpperCase();
+    if (!code || !proofMatches(deskFormProof(profile, clientId, code), form.proof)) {
+      return sendMessage(response, 403, profile, language, texts(language)('simulator.desk.formExpired'), { alert: true });
     }
-    sendHtml(response, 200, identificationPage(profile, identification, identification.orderToken));
+    const identification = await openRegistration(profile, code);
+    if (!identification) return sendMessage(response, 404, profile, language, texts(language)('simulator.desk.unknownCode'), { alert: true });
+    await applyChosenOutcome(profile, identification, form, language, response, (status, notice) =>
+      sendIdentificationPage(response, status, profile, identification, language, deskTarget(profile, clientId, code), notice, form),
+    );
   }
 
   return {
@@ -379,13 +508,18 @@ export function createSimulators(options: {
         if (route === 'api/orders' && request.method === 'POST') await openOrder(profile, request, response);
         else if (apiAction === 'cancel' && request.method === 'POST') await cancelOrder(profile, apiId, request, response);
         else if (apiAction === 'simulate' && request.method === 'POST' && profile.anyOutcome) await simulate(profile, apiId, request, response);
-        else if (identId && request.method === 'GET') await showIdentification(profile, identId, url, response);
-        else if (identId && request.method === 'POST') await submitIdentification(profile, identId, request, response);
-        else if (route === 'agent' && request.method === 'GET' && profile.inPerson) await agentDesk(profile, url, response);
+        else if (identId && request.method === 'GET') await showIdentification(profile, identId, url, request, response);
+        // In a shop only the agent concludes, at the desk: the person's link cannot.
+        else if (identId && request.method === 'POST' && !profile.inPerson) await submitIdentification(profile, identId, request, response);
+        else if (route === 'agent' && request.method === 'GET' && profile.inPerson) await agentDesk(profile, url, request, response);
+        else if (route === 'agent' && request.method === 'POST' && profile.inPerson) await submitAtDesk(profile, request, response);
         else sendJson(response, 405, { error: 'method not allowed' });
       } catch (error) {
         log().error({ err: error, issuer: profile.issuer, method: request.method, path: url.pathname }, 'a partner simulator failed');
-        if (!response.headersSent) sendHtml(response, 502, page(profile.title, '<p>The partner could not complete this step. Try again later.</p>'));
+        if (!response.headersSent) {
+          const language = pageLanguage(request);
+          sendMessage(response, 502, profile, language, texts(language)('simulator.partnerFailed'));
+        }
       }
       return true;
     },

@@ -3,7 +3,8 @@ import type { Order, Prisma, PrismaClient, TermsAcceptance } from '../generated/
 import type { Viewer } from '../context.js';
 import type { DataProtection } from '../crypto/data-protection.js';
 import type { EventBus, OrderEventNotice } from '../events/bus.js';
-import { effectiveTermsStatus, termsChannelFor, termsSmsText } from '../domain/terms.js';
+import { effectiveTermsStatus, termsChannelFor } from '../domain/terms.js';
+import { termsSmsText } from '../sms/texts.js';
 import { failed, ok, userError, type Result } from '../domain/user-errors.js';
 import { writeOrderEvents, type NewOrderEvent } from './order-transitions.js';
 import { visibleOrders } from './orders.js';
@@ -45,6 +46,7 @@ export async function openTerms(
   }
   const token = randomBytes(24).toString('base64url');
   const link = `${deps.publicUrl}/terms/${token}`;
+  const linkExpiresAt = new Date(Date.now() + deps.termsLinkTtlHours * 60 * 60 * 1000);
   await tx.termsAcceptance.create({
     data: {
       evidenceId: args.evidenceId,
@@ -52,11 +54,11 @@ export async function openTerms(
       channel,
       termsVersion: deps.termsVersion,
       linkTokenHash: hashLinkToken(token),
-      linkExpiresAt: new Date(Date.now() + deps.termsLinkTtlHours * 60 * 60 * 1000),
+      linkExpiresAt,
       sms: {
         create: {
           recipientSealed: deps.dataProtection.seal(args.mobileNumber),
-          textSealed: deps.dataProtection.seal(termsSmsText(link)),
+          textSealed: deps.dataProtection.seal(termsSmsText(args.order.language, link, linkExpiresAt)),
         },
       },
     },
@@ -64,17 +66,24 @@ export async function openTerms(
   return [];
 }
 
+/** `language`: the order's, which its pages are shown in. */
 export type TermsLinkState =
-  | { state: 'open'; terms: TermsAcceptance }
-  | { state: 'unknown' | 'decided' | 'expired' };
+  | { state: 'open'; terms: TermsAcceptance; language: string | null }
+  | { state: 'decided' | 'expired'; language: string | null }
+  | { state: 'unknown' };
 
 /** What a T&C link leads to. */
 export async function findTermsByLink(prisma: PrismaClient, token: string): Promise<TermsLinkState> {
-  const terms = await prisma.termsAcceptance.findUnique({ where: { linkTokenHash: hashLinkToken(token) } });
-  if (!terms) return { state: 'unknown' };
-  if (terms.status !== 'PENDING') return { state: 'decided' };
-  if (effectiveTermsStatus(terms) === 'EXPIRED') return { state: 'expired' };
-  return { state: 'open', terms };
+  const found = await prisma.termsAcceptance.findUnique({
+    where: { linkTokenHash: hashLinkToken(token) },
+    include: { evidence: { select: { order: { select: { language: true } } } } },
+  });
+  if (!found) return { state: 'unknown' };
+  const { evidence, ...terms } = found;
+  const language = evidence.order.language;
+  if (terms.status !== 'PENDING') return { state: 'decided', language };
+  if (effectiveTermsStatus(terms) === 'EXPIRED') return { state: 'expired', language };
+  return { state: 'open', terms, language };
 }
 
 async function recordDecision(

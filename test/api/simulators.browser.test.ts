@@ -157,7 +157,7 @@ describe('every partner: a person opens the target URL and succeeds', () => {
     expect(await open(order.targetUrl)).toBe(200);
     await page.locator('input[name="givenNames"]').fill('Hans Peter');
     expect(await choose('SUCCESS')).toBe(400);
-    expect(await page.getByRole('alert').innerText()).toMatch(/Please fill in: surname, dateOfBirth, mobileNumber/);
+    expect(await page.getByRole('alert').innerText()).toMatch(/Please fill in: Surname, Date of birth and Mobile number\./);
     // What the person typed is still there.
     expect(await page.locator('input[name="givenNames"]').inputValue()).toBe('Hans Peter');
     expect((await readOrder(order.refId)).status).toBe('INITIALIZED');
@@ -378,6 +378,15 @@ describe('links that must not work', () => {
 });
 
 describe('SWISSCOM-RA: registration in a shop', () => {
+  /** The shop's sign-in: an IPSP client of SWISSCOM-RA, as the operator creates one for the partner. */
+  let agentCredentials: { username: string; password: string };
+  beforeAll(async () => {
+    if (missingBrowser) return;
+    const { clientId, clientSecret } = await srs.createClient('IPSP', { issuer: 'SWISSCOM-RA' });
+    agentCredentials = { username: clientId, password: clientSecret };
+  });
+  const basic = (username: string, password: string) => `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+
   it('the person sees a registration code; the agent desk takes it and concludes SUCCESS', async () => {
     const order = await placeOrder('swisscom-ra-direct', { ...PERSON });
     expect(await open(order.targetUrl)).toBe(200);
@@ -388,7 +397,7 @@ describe('SWISSCOM-RA: registration in a shop', () => {
     expect((await readOrder(order.refId)).status).toBe('INITIALIZED');
 
     // The agent, on another machine, types the code the person shows (in lower case, as typed).
-    const agent = await browser.newContext();
+    const agent = await browser.newContext({ httpCredentials: agentCredentials });
     try {
       const desk = await agent.newPage();
       const deskResponse = await desk.goto(`${srs.url}/ipsp/swisscom-ra/agent`);
@@ -422,9 +431,66 @@ describe('SWISSCOM-RA: registration in a shop', () => {
   });
 
   it('the agent desk does not know a made-up code', async () => {
-    const response = await page.goto(`${srs.url}/ipsp/swisscom-ra/agent?code=SWIS-000000000000`);
-    expect(response!.status()).toBe(404);
-    expect(await page.getByTestId('outcome-SUCCESS').count()).toBe(0);
+    const agent = await browser.newContext({ httpCredentials: agentCredentials });
+    try {
+      const desk = await agent.newPage();
+      const response = await desk.goto(`${srs.url}/ipsp/swisscom-ra/agent?code=SWIS-000000000000`);
+      expect(response!.status()).toBe(404);
+      expect(await desk.getByTestId('outcome-SUCCESS').count()).toBe(0);
+    } finally {
+      await agent.close();
+    }
+  });
+
+  it('the agent desk needs the partner’s credentials: none, wrong ones, or another client’s answer 401 and show nobody’s data', async () => {
+    const order = await placeOrder('swisscom-ra-direct', { ...PERSON });
+    const desk = `${srs.url}/ipsp/swisscom-ra/agent?code=${order.ipspOrderId}`;
+    const sp = await srs.createClient('SERVICE_PROVIDER');
+    const otherPartner = await srs.createClient('IPSP', { issuer: 'KLARNA' });
+    const refused: Array<[string, Record<string, string>]> = [
+      ['no credentials', {}],
+      ['a wrong secret', { authorization: basic(agentCredentials.username, `${agentCredentials.password}x`) }],
+      ['an unknown client', { authorization: basic('nobody', agentCredentials.password) }],
+      ['a service provider', { authorization: basic(sp.clientId, sp.clientSecret) }],
+      ['another partner', { authorization: basic(otherPartner.clientId, otherPartner.clientSecret) }],
+      ['a bearer token', { authorization: `Bearer ${token}` }],
+      ['garbage', { authorization: 'Basic !!!' }],
+    ];
+    for (const [who, headers] of refused) {
+      for (const method of ['GET', 'POST'] as const) {
+        const response = await fetch(desk, { method, headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' }, body: method === 'POST' ? `code=${order.ipspOrderId}&outcome=SUCCESS` : undefined });
+        expect(response.status, `${who} ${method}`).toBe(401);
+        expect(response.headers.get('www-authenticate')).toMatch(/^Basic realm="SWISSCOM-RA agent desk"/);
+        const body = await response.text();
+        expect(body).not.toContain(PERSON.surname);
+        expect(body).not.toContain('outcome-SUCCESS');
+      }
+    }
+    expect((await readOrder(order.refId)).status).toBe('INITIALIZED');
+
+    // The right credentials open it.
+    const right = await fetch(desk, { headers: { authorization: basic(agentCredentials.username, agentCredentials.password) } });
+    expect(right.status).toBe(200);
+    expect(await right.text()).toContain(PERSON.surname);
+  });
+
+  it('only the desk concludes: a forged desk form (no proof) or the person posting to their own link changes nothing', async () => {
+    const order = await placeOrder('swisscom-ra-direct', { ...PERSON });
+    const authorization = basic(agentCredentials.username, agentCredentials.password);
+    const form = (body: string, headers: Record<string, string> = {}) =>
+      fetch(`${srs.url}/ipsp/swisscom-ra/agent`, { method: 'POST', headers: { authorization, 'content-type': 'application/x-www-form-urlencoded', ...headers }, body });
+    // A page elsewhere cannot know the proof the desk puts into its own form.
+    expect((await form(`code=${order.ipspOrderId}&outcome=SUCCESS`)).status).toBe(403);
+    expect((await form(`code=${order.ipspOrderId}&outcome=SUCCESS&proof=AAAA`)).status).toBe(403);
+    // The person's own link (with its order token) has no form to post to.
+    const targetUrl = new URL(order.targetUrl);
+    const own = await fetch(`${targetUrl.origin}${targetUrl.pathname}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: targetUrl.searchParams.get('token')!, outcome: 'SUCCESS' }).toString(),
+    });
+    expect(own.status).toBe(405);
+    expect((await readOrder(order.refId)).status).toBe('INITIALIZED');
   });
 });
 

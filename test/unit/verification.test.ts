@@ -2,7 +2,7 @@
 // (src/domain/terms.ts): plain functions, exercised without a database.
 import { describe, expect, it } from 'vitest';
 import { evaluateEvidence, meetsLevel, nameMatches, verifyEvidence, type EvidenceFacts, type VerificationRequest } from '../../src/domain/verification.js';
-import { effectiveTermsStatus, termsAcceptedInApp, termsChannelFor, termsSmsText, type TermsStatus } from '../../src/domain/terms.js';
+import { effectiveTermsStatus, termsAcceptedInApp, termsChannelFor, type TermsStatus } from '../../src/domain/terms.js';
 import { METHOD_CATALOGUE } from '../../src/domain/catalogue.js';
 
 const NOW = new Date('2026-06-15T12:00:00.000Z');
@@ -253,17 +253,12 @@ describe('effectiveTermsStatus', () => {
   });
 });
 
-describe('termsChannelFor and the SMS text', () => {
+describe('termsChannelFor', () => {
   it('in the app wins, then the service provider (silent SMS), else an SMS link', () => {
     expect(termsChannelFor({ acceptedInApp: true, disabledSmsAlerts: true })).toBe('IN_APP');
     expect(termsChannelFor({ acceptedInApp: true, disabledSmsAlerts: false })).toBe('IN_APP');
     expect(termsChannelFor({ acceptedInApp: false, disabledSmsAlerts: true })).toBe('SERVICE_PROVIDER');
     expect(termsChannelFor({ acceptedInApp: false, disabledSmsAlerts: false })).toBe('SMS_LINK');
-  });
-
-  it('the SMS carries the link as given', () => {
-    const link = 'https://srs.example/terms/AbC_123-xyz0123456789';
-    expect(termsSmsText(link)).toContain(` ${link}`);
   });
 });
 
