@@ -53,9 +53,6 @@ function parseBoolean(value: string, field: string): boolean {
   throw new RestError(400, 'INVALID_INPUT', `${field} must be true or false; not "${value}".`, field);
 }
 
-/** Each filter of GET /api/providers: its query parameter, and the header that may carry it instead. */
-const PROVIDER_FILTERS = ['issuer', 'jurisdiction', 'loa', 'method', 'offline', 'webFlow', 'realtime'] as const;
-
 /**
  * The method filter of GET /api/providers, from the query string or, for a filter the query
  * lacks, from a request header of the same name. List filters take repeated or comma-separated
@@ -85,7 +82,6 @@ export function providerFilter(query: URLSearchParams, headers: Record<string, s
   }
   return filter;
 }
-export const PROVIDER_FILTER_NAMES: readonly string[] = PROVIDER_FILTERS;
 
 /**
  * Whether the `{method}` segment of /api/providers/{issuer}/{method} names this method: its name
