@@ -1,6 +1,7 @@
 // The published OpenAPI document and the REST routes actually served must name the same routes.
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { Validator } from '@seriousme/openapi-schema-validator';
 import { matchRestRoute, REST_ROUTES } from '../../src/rest/routes.js';
 
 const document = JSON.parse(fs.readFileSync(new URL('../../docs/rest-api.openapi.json', import.meta.url), 'utf8')) as {
@@ -18,8 +19,12 @@ const documented = Object.entries(document.paths).flatMap(([path, item]) =>
 const served = REST_ROUTES.map((route) => `${route.method} ${route.path}`);
 
 describe('docs/rest-api.openapi.json', () => {
-  it('is OpenAPI 3.1', () => {
+  it('is a valid OpenAPI 3.1 document (checked against the specification\'s JSON schema)', async () => {
     expect(document.openapi).toMatch(/^3\.1\.\d+$/);
+    const validator = new Validator();
+    const result = await validator.validate(structuredClone(document) as never);
+    expect(result.errors ?? [], JSON.stringify(result.errors)).toEqual([]);
+    expect(result.valid).toBe(true);
   });
 
   it('documents every served route, and serves every documented one', () => {
