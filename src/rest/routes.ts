@@ -1,6 +1,7 @@
 // The commercial SRS's REST routes, served over the same services as the GraphQL API: this
 // module routes, parses and maps (see mapping.ts); the rules are the services' own.
 // Documented in docs/rest-api.openapi.json (test/unit/rest-openapi.test.ts keeps the two equal).
+import fs from 'node:fs';
 import type http from 'node:http';
 import { GraphQLError } from 'graphql';
 import type { GraphQLContext, Viewer } from '../context.js';
@@ -67,7 +68,18 @@ export interface RestRoute {
   handle(call: RouteCall): Promise<void>;
 }
 
+/** The published description of these routes, served as it is in the repository. */
+const OPENAPI_DOCUMENT = fs.readFileSync(new URL('../../docs/rest-api.openapi.json', import.meta.url), 'utf8');
+
 export const REST_ROUTES: readonly RestRoute[] = [
+  {
+    method: 'GET',
+    path: '/api/openapi.json',
+    async handle({ response }) {
+      response.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'public, max-age=300' });
+      response.end(OPENAPI_DOCUMENT);
+    },
+  },
   {
     method: 'POST',
     path: '/oauth/token',
