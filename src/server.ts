@@ -36,6 +36,7 @@ import { useSharedSubscriptionExecution } from './graphql/shared-subscription-ex
 import { serveGraphqlOverWebSocket } from './graphql/websocket-server.js';
 import { useRequestBodyLimit } from './graphql/request-body-limit.js';
 import { subscriptionAudience } from './schema/subscriptions.js';
+import { isRestPath, serveRestRoute } from './rest/routes.js';
 
 export interface RunningService {
   /** Where the HTTP server listens, e.g. http://127.0.0.1:4000 (the bound port, not PUBLIC_URL). */
@@ -216,6 +217,7 @@ export async function startService(config: Config): Promise<RunningService> {
     if (url.startsWith('/ipsp/') && (await simulators.handle(request, response))) return;
     if (url.startsWith('/terms/') && (await termsPages.handle(request, response))) return;
     if (url === '/.well-known/jwks.json' && request.method === 'GET') return sendJson(response, 200, { keys: await evidenceSigner.publicKeys() });
+    if (isRestPath(url)) return serveRestRoute({ services, authenticate: bearer.authenticate, oidc: oidcCallback }, request, response);
     if (url === '/dev/sms' && request.method === 'GET' && config.testMode) return sendJson(response, 200, await listRecordedSms(prisma, dataProtection));
     sendJson(response, 404, { error: 'not_found', message: `Nothing at ${request.method} ${url.split('?')[0]}.` });
   };

@@ -1,5 +1,6 @@
 // lookup through POST /graphql (bearer token, yoga, Pothos, Prisma) against the bare baseline
 // (bench/baseline-server.ts: node:http + pg running the same SQL statements), on one database.
+import pg from 'pg';
 import { describeLoad, freePort, LOOKUP, mobileNumber, profileFlags, runLoad, seedRegistrations, spawnTsNode, startService, waitForHttp, type Child } from '../harness.js';
 import { info, lessIsBetter, moreIsBetter } from '../report.js';
 import type { BenchOptions, Scenario, ScenarioResult } from '../options.js';
@@ -7,6 +8,24 @@ import type { BenchOptions, Scenario, ScenarioResult } from '../options.js';
 /** Registered numbers (half with accepted T&C, half pending); as many unknown ones are asked too. */
 const REGISTERED = 20;
 const TARGET_RATIO = 0.5;
+
+/**
+ * Audit rows written since `since`, and in how many transactions (rows of one commit share its
+ * xmin): how many lookups each group commit carried (src/services/verification-audit.ts).
+ */
+async function auditCommits(databaseUrl: string, since: Date): Promise<{ rows: number; commits: number }> {
+  const db = new pg.Client({ connectionString: databaseUrl });
+  await db.connect();
+  try {
+    const { rows } = await db.query<{ rows: string; commits: string }>(
+      'SELECT count(*) AS rows, count(DISTINCT xmin::text) AS commits FROM "VerificationAudit" WHERE at >= $1::timestamp',
+      [since.toISOString()],
+    );
+    return { rows: Number(rows[0].rows), commits: Number(rows[0].commits) };
+  } finally {
+    await db.end();
+  }
+}
 
 interface LookupAnswer {
   data?: { lookup?: { valid: boolean; reason: string; evidenceId: string | null } };
@@ -71,8 +90,11 @@ async function run(options: BenchOptions): Promise<ScenarioResult> {
       databaseUrl: service.env.DATABASE_URL,
       profile: options.cpuProfile ? { child, name } : undefined,
     });
+  const serviceLoadStarted = new Date();
   const viaGraphql = await load(service.url, service.child, 'lookup-service');
   console.log(describeLoad('graphql lookup', viaGraphql));
+  const audit = await auditCommits(service.env.DATABASE_URL, serviceLoadStarted);
+  console.log(`  audit rows per commit (graphql, warm-up included): ${(audit.rows / Math.max(1, audit.commits)).toFixed(1)} (${audit.rows} rows in ${audit.commits} commits)`);
   const viaBare = await load(bareUrl, bare, 'lookup-bare');
   console.log(describeLoad('bare lookup', viaBare));
   await Promise.all([bare.stop(), service.stop()]);
@@ -97,8 +119,9 @@ async function run(options: BenchOptions): Promise<ScenarioResult> {
         reference: { kind: 'baseline', label: 'bare', value: viaBare.latencyMs.p99 },
       }),
       info({ scenario: 'lookup', figure: 'failed responses (graphql)', value: viaGraphql.failed + viaGraphql.errors, unit: '' }),
+      info({ scenario: 'lookup', figure: 'audit rows per commit (graphql; bare: 1)', value: audit.rows / Math.max(1, audit.commits), unit: '' }),
     ],
-    details: { seededAnswers: answers, note, graphql: viaGraphql, bare: viaBare },
+    details: { seededAnswers: answers, note, graphql: viaGraphql, bare: viaBare, audit },
   };
 }
 

@@ -10,6 +10,7 @@ import { effectiveTermsStatus } from '../domain/terms.js';
 import { verifyEvidence, type EvidenceFacts, type Verification } from '../domain/verification.js';
 import type { EvidenceSubject } from '../domain/evidence.js';
 import { failed, ok, userError, type Result } from '../domain/user-errors.js';
+import { auditBatcherFor } from './verification-audit.js';
 
 export interface VerificationInput {
   mobileNumber: string;
@@ -32,7 +33,7 @@ interface EvidenceRow {
 /**
  * lookup (no name) and verify (with a distinguished name): whether the number may sign, from all
  * evidence of that number, and an audit record of the question and the answer (the number only
- * as its keyed hash).
+ * as its keyed hash), committed before the answer.
  */
 export async function verifyMobileNumber(
   deps: { database: SqlRunner; dataProtection: DataProtection },
@@ -69,10 +70,17 @@ export async function verifyMobileNumber(
     subject: name ? deps.dataProtection.open<{ subject: EvidenceSubject }>(row.personalDataSealed).subject : { givenNames: '', surname: '' },
   }));
   const verification = verifyEvidence(facts, { jurisdiction: input.jurisdiction, loa: input.loa, name });
-  await deps.database.query(
-    `INSERT INTO "VerificationAudit" (id, "clientId", operation, "mobileNumberHash", reason, valid, "evidenceId", at)
-     VALUES ($1, $2, $3::"VerificationOperation", $4, $5, $6, $7, $8::timestamp)`,
-    [randomUUID(), viewer.clientId, name ? 'VERIFY' : 'LOOKUP', lookupHash, verification.reason, verification.valid, verification.evidence?.id ?? null, new Date().toISOString()],
-  );
+  // Answered only once the audit row is committed, with those of concurrent requests (group
+  // commit, see verification-audit.ts): no answered lookup goes unrecorded, even after a crash.
+  await auditBatcherFor(deps.database).record({
+    id: randomUUID(),
+    clientId: viewer.clientId,
+    operation: name ? 'VERIFY' : 'LOOKUP',
+    mobileNumberHash: lookupHash,
+    reason: verification.reason,
+    valid: verification.valid,
+    evidenceId: verification.evidence?.id ?? null,
+    at: new Date(),
+  });
   return ok(verification);
 }
