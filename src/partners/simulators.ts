@@ -129,6 +129,8 @@ export function createSimulators(options: {
   testMode: boolean;
   /** The simulators keep personal data in the service's database, so they seal it like the service. */
   dataProtection: DataProtection;
+  /** Whether an issuer's simulator is served (not when a real partner serves it); default: all. */
+  simulates?: (issuer: string) => boolean;
 }): Simulators {
   const { prisma, publicUrl } = options;
   const initialDataOf = (identification: SimulatedIdentification) => options.dataProtection.open<InitialIdentityData>(identification.initialDataSealed);
@@ -373,7 +375,7 @@ export function createSimulators(options: {
       const url = new URL(request.url ?? '/', 'http://local');
       const match = /^\/ipsp\/([a-z-]+)\/(api\/orders(?:\/([A-Z0-9-]+)\/(cancel|simulate))?|ident\/([A-Z0-9-]+)|agent)\/?$/.exec(url.pathname);
       const profile = match && partnerBySlug(match[1]);
-      if (!match || !profile || (profile.anyOutcome && !options.testMode)) return false;
+      if (!match || !profile || (profile.anyOutcome && !options.testMode) || options.simulates?.(profile.issuer) === false) return false;
       const [, , route, apiId, apiAction, identId] = match;
       try {
         if (route === 'api/orders' && request.method === 'POST') await openOrder(profile, request, response);
