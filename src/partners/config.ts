@@ -52,8 +52,9 @@ const partnerSchema = z.strictObject({
   apiUrl: z
     .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
     .refine((value) => {
-      const url = new URL(value);
-      return !url.search && !url.hash && !url.username && !url.password;
+      // Runs on a value the URL check refused too.
+      const url = URL.canParse(value) ? new URL(value) : undefined;
+      return !url || (!url.search && !url.hash && !url.username && !url.password);
     }, 'must have no query, fragment or credentials (SRS appends /orders to it)'),
   timeoutMs: z.number().int().min(100).max(MAX_PARTNER_TIMEOUT_MS, `must be at most ${MAX_PARTNER_TIMEOUT_MS} (a repeated placeOrder waits 15 s for the first)`).default(MAX_PARTNER_TIMEOUT_MS),
   headers: z

@@ -57,6 +57,7 @@ describe('PARTNERS_FILE', () => {
         KLARNA: { apiUrl: 'ftp://klarna.example', timeoutMs: 60_000, headers: { Authorization: 'Bearer x' }, colour: 'blue' },
         NECT: { apiUrl: 'https://nect.example?x=1', tls: { certFile: 'missing.pem', keyFile: 'missing.key' } },
         'INTRUM-VIDEO': { apiUrl: 'https://intrum.example', tls: { certFile: 'only-cert.pem' } },
+        'INTRUM-AUTOIDENT': { apiUrl: 'not a url' },
       },
     });
     const found = problems({ PARTNERS_FILE: file });
@@ -69,6 +70,7 @@ describe('PARTNERS_FILE', () => {
       /partners\.KLARNA: Unrecognized key: "colour"/,
       /partners\.NECT\.apiUrl: must have no query/,
       /partners\.INTRUM-VIDEO\.tls: certFile and keyFile go together/,
+      /partners\.INTRUM-AUTOIDENT\.apiUrl: must be an http:\/\/ or https:\/\/ URL/,
     ];
     for (const pattern of expected) expect(found.some((problem) => pattern.test(problem)), `${pattern} in ${found.join('\n')}`).toBe(true);
     expect(found.every((problem) => problem.startsWith(`PARTNERS_FILE (${file}): `))).toBe(true);
