@@ -16,7 +16,7 @@ import { createRedisEventBus } from './events/redis-bus.js';
 import { createPostgresEventBus } from './events/postgres-bus.js';
 import { startEventFeed } from './events/feed.js';
 import { ensureSimulatorClients } from './partners/simulators.js';
-import { createPartnerRegistry, servedIssuers } from './partners/registry.js';
+import { createPartnerRegistry, servedIssuers, simulatedIssuers } from './partners/registry.js';
 import { sendJson } from './partners/http-helpers.js';
 import { seedCatalogue } from './services/methods.js';
 import { createSimulation } from './services/simulation.js';
@@ -67,7 +67,7 @@ export async function startService(config: Config): Promise<RunningService> {
   // it after the default 5 s would leave an order half opened at its partner.
   const prisma = new PrismaClient({ adapter: database.adapter, transactionOptions: { maxWait: 10_000, timeout: 15_000 } });
   await seedCatalogue(prisma, config.testMode, servedIssuers(config));
-  const simulatorSecrets = await ensureSimulatorClients(prisma);
+  const simulatorSecrets = await ensureSimulatorClients(prisma, simulatedIssuers(config));
   const dataProtection = createDataProtection(config.dataKeys ?? embeddedDataKeys(config.dataDir));
   const evidenceSigner = createEvidenceSigner(prisma, config.publicUrl);
 

@@ -34,6 +34,12 @@ export function servedIssuers(config: Pick<Config, 'partners' | 'testMode'>): (i
   return (issuer) => served.has(issuer.toUpperCase());
 }
 
+/** Whether the issuer's built-in simulator is served (and its IPSP client may get tokens). */
+export function simulatedIssuers(config: Pick<Config, 'partners' | 'testMode'>): (issuer: string) => boolean {
+  const simulated = new Set(issuerRoutes(config).filter((route) => route.via === 'simulator').map((route) => route.issuer));
+  return (issuer) => simulated.has(issuer.toUpperCase());
+}
+
 export interface PartnerRegistry {
   connectors: ConnectorRegistry;
   /** The simulators of the issuers routed to them; the others' paths answer 404. */
@@ -71,7 +77,7 @@ export function createPartnerRegistry(
           : `${route.issuer} has no partner: its methods are not offered`,
     );
   }
-  const simulated = new Set(routes.filter((route) => route.via === 'simulator').map((route) => route.issuer));
+  const simulated = simulatedIssuers(config);
   return {
     connectors: (issuer) => connectors.get(partnerByIssuer(issuer)?.issuer ?? issuer.toUpperCase()),
     simulators: createSimulators({
@@ -82,7 +88,7 @@ export function createPartnerRegistry(
       secrets: deps.secrets,
       testMode: config.testMode,
       dataProtection: deps.dataProtection,
-      simulates: (issuer) => simulated.has(issuer),
+      simulates: simulated,
     }),
   };
 }

@@ -67,11 +67,16 @@ export function simulatorClientId(profile: PartnerProfile): string {
   return `sim-${profile.slug}`;
 }
 
+/** Stands for "no secret": no presented secret hashes to it, so the client cannot get a token. */
+const NO_SECRET = 'none:';
+
 /**
  * Creates (or refreshes) the IPSP clients of the simulators. Their secrets derive from a master
- * secret kept in the database, so every process knows them without storing them in clear.
+ * secret kept in the database, so every process knows them without storing them in clear. The
+ * client of an issuer whose simulator is not served (a real partner serves it, or SIMULATORS=0)
+ * gets no usable secret and loses its tokens: it must not report for the real partner's orders.
  */
-export async function ensureSimulatorClients(prisma: PrismaClient): Promise<Map<string, string>> {
+export async function ensureSimulatorClients(prisma: PrismaClient, simulates: (issuer: string) => boolean = () => true): Promise<Map<string, string>> {
   const masterId = 'simulator-master';
   await prisma.serviceKey.createMany({
     data: [{ id: masterId, purpose: 'simulator', privateJwk: { k: randomBytes(32).toString('base64url') } }],
@@ -86,10 +91,14 @@ export async function ensureSimulatorClients(prisma: PrismaClient): Promise<Map<
       role: 'IPSP' as const,
       issuer: profile.issuer,
       scopes: ['methods:read', 'ipsp'],
-      secretHash: hashClientSecret(secret),
+      secretHash: simulates(profile.issuer) ? hashClientSecret(secret) : NO_SECRET,
     };
     // An operator may disable a simulator (clients disable sim-…); a restart keeps it so.
     await prisma.client.upsert({ where: { id: simulatorClientId(profile) }, create: { id: simulatorClientId(profile), ...data }, update: data });
+    if (!simulates(profile.issuer)) {
+      await prisma.oidcPayload.deleteMany({ where: { payload: { path: ['clientId'], equals: simulatorClientId(profile) } } });
+      continue;
+    }
     secrets.set(profile.issuer, secret);
   }
   return secrets;

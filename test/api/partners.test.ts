@@ -2,6 +2,7 @@
 // the built-in simulator (test/partner-kit.ts), over the protocol of docs/partner-api.openapi.yaml;
 // its simulator is no longer served; timeouts and failures end the order in ERROR with a reason.
 // With SIMULATORS=0, issuers without a partner are not offered.
+import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -130,6 +131,16 @@ describe('a configured partner', () => {
     }
     const simulated = await fetch(`${srs.url}/ipsp/identity-tm/api/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(simulated.status).toBe(401);
+  });
+
+  it("leaves the configured issuer's simulator client without a usable secret", async () => {
+    // The simulators' secrets derive from a master secret in the database: whoever reads it must
+    // not be able to report for the real partner's orders.
+    const master = (await srs.service.prisma.serviceKey.findUniqueOrThrow({ where: { id: 'simulator-master' } })).privateJwk as { k: string };
+    const simulatorClient = (issuer: string, slug: string) => ({ clientId: `sim-${slug}`, clientSecret: createHmac('sha256', master.k).update(issuer).digest('base64url') });
+    expect((await srs.requestToken(simulatorClient('KLARNA', 'klarna'))).status).toBe(401);
+    expect((await srs.requestToken(simulatorClient('NECT', 'nect'))).status).toBe(401);
+    expect((await srs.requestToken(simulatorClient('IDENTITY.TM', 'identity-tm'))).status).toBe(200);
   });
 });
 
