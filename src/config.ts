@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { parseEncryptionKeys, type DataKeys } from './crypto/data-protection.js';
+import { loadPartnersConfig, partnerEnvironment, type PartnersConfig } from './partners/config.js';
+import { loadSmsConfig, SMS_SECRET_VARIABLES, smsEnvironment, type SmsConfig } from './sms/gateways.js';
 
 const booleanFlag = z.enum(['0', '1', 'true', 'false']).transform((value) => value === '1' || value === 'true');
 
@@ -32,6 +34,8 @@ const environmentSchema = z.object({
   TOKEN_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(5),
   WS_KEEPALIVE_SECONDS: z.coerce.number().min(0).max(3600).default(25),
   WORKERS: z.coerce.number().int().min(1).max(256).default(1),
+  ...partnerEnvironment,
+  ...smsEnvironment,
 });
 
 export interface Config {
@@ -84,6 +88,10 @@ export interface Config {
   webSocketKeepAliveSeconds: number;
   /** Server processes on this machine sharing the port (Node's cluster module); 1: this process serves. */
   workers: number;
+  /** PARTNERS_FILE and SIMULATORS: which partner serves each issuer (see partners/registry.ts). */
+  partners: PartnersConfig;
+  /** SMS_GATEWAY and its provider's settings (see sms/gateways.ts). */
+  sms: SmsConfig;
 }
 
 /** Thrown with every problem of the environment at once, each naming its variable. */
@@ -93,7 +101,7 @@ export class ConfigError extends Error {
   }
 }
 
-const SECRET_VARIABLES = new Set(['METRICS_TOKEN', 'DATA_ENCRYPTION_KEYS', 'DATA_HASH_KEY']);
+const SECRET_VARIABLES = new Set(['METRICS_TOKEN', 'DATA_ENCRYPTION_KEYS', 'DATA_HASH_KEY', ...SMS_SECRET_VARIABLES]);
 
 /** A bad value as an error message may show it: secrets hidden, passwords in URLs masked. */
 function shownValue(name: string, value: string | undefined): string {
@@ -133,6 +141,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (values.OIDC_STORE === 'memory') problems.push('WORKERS: more than 1 needs OIDC_STORE=database (tokens kept in memory are unknown to the other workers)');
     if (values.PORT === 0) problems.push('WORKERS: more than 1 needs a fixed PORT (the built-in partners call the service back on it)');
   }
+  const partners = loadPartnersConfig(values, problems);
+  const sms = loadSmsConfig(values, problems);
   if (problems.length) throw new ConfigError(problems);
   return {
     port: values.PORT,
@@ -160,5 +170,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     tokenCacheSeconds: values.TOKEN_CACHE_SECONDS,
     webSocketKeepAliveSeconds: values.WS_KEEPALIVE_SECONDS,
     workers: values.WORKERS,
+    partners,
+    sms,
   };
 }

@@ -15,8 +15,8 @@ import { createInProcessEventBus, type EventBus } from './events/bus.js';
 import { createRedisEventBus } from './events/redis-bus.js';
 import { createPostgresEventBus } from './events/postgres-bus.js';
 import { startEventFeed } from './events/feed.js';
-import { createHttpConnector } from './partners/http-connector.js';
-import { createSimulators, ensureSimulatorClients, partnerByIssuer } from './partners/simulators.js';
+import { ensureSimulatorClients } from './partners/simulators.js';
+import { createPartnerRegistry, servedIssuers, simulatedIssuers } from './partners/registry.js';
 import { sendJson } from './partners/http-helpers.js';
 import { seedCatalogue } from './services/methods.js';
 import { createSimulation } from './services/simulation.js';
@@ -24,7 +24,7 @@ import { startTimeoutJob } from './jobs/timeouts.js';
 import { markOrderStarted } from './services/order-store.js';
 import { createDataProtection, embeddedDataKeys } from './crypto/data-protection.js';
 import { createEvidenceSigner } from './crypto/evidence-signing.js';
-import { recordingGateway } from './sms/gateway.js';
+import { createSmsGateway } from './sms/gateways.js';
 import { startSmsWorker } from './sms/worker.js';
 import { createTermsPages } from './pages/terms.js';
 import { listRecordedSms } from './sms/recorded.js';
@@ -67,8 +67,8 @@ export async function startService(config: Config): Promise<RunningService> {
   // Under a burst of load a transaction may wait long for its turn on the event loop; failing
   // it after the default 5 s would leave an order half opened at its partner.
   const prisma = new PrismaClient({ adapter: database.adapter, transactionOptions: { maxWait: 10_000, timeout: 15_000 } });
-  await seedCatalogue(prisma, config.testMode);
-  const simulatorSecrets = await ensureSimulatorClients(prisma);
+  await seedCatalogue(prisma, config.testMode, servedIssuers(config));
+  const simulatorSecrets = await ensureSimulatorClients(prisma, simulatedIssuers(config));
   const dataProtection = createDataProtection(config.dataKeys ?? embeddedDataKeys(config.dataDir));
   const evidenceSigner = createEvidenceSigner(prisma, config.publicUrl);
 
@@ -103,20 +103,8 @@ export async function startService(config: Config): Promise<RunningService> {
   let webSocketConnections = () => 0;
   const metrics = createMetrics({ prisma, openSubscriptions: () => eventFeed.listeners, webSocketConnections: () => webSocketConnections() });
   const orderTokens = createOrderTokens(oidc);
-  const connectors = (issuer: string) => {
-    const profile = partnerByIssuer(issuer);
-    return profile ? createHttpConnector(`${config.internalUrl}/ipsp/${profile.slug}/api`) : undefined;
-  };
-  const simulators = createSimulators({
-    prisma,
-    database,
-    internalUrl: config.internalUrl,
-    publicUrl: config.publicUrl,
-    secrets: simulatorSecrets,
-    testMode: config.testMode,
-    dataProtection,
-  });
-  const smsWorker = startSmsWorker({ prisma, dataProtection, gateway: recordingGateway, bus, metrics }, config.smsOutboxSweepSeconds);
+  const { connectors, simulators } = createPartnerRegistry(config, { prisma, database, secrets: simulatorSecrets, dataProtection });
+  const smsWorker = startSmsWorker({ prisma, dataProtection, gateway: createSmsGateway(config.sms, metrics), bus, metrics }, config.smsOutboxSweepSeconds);
   const termsPages = createTermsPages({ prisma, bus, termsVersion: config.termsVersion });
   const services: GraphQLContext['services'] = {
     prisma,

@@ -16,11 +16,19 @@ export interface HttpAnswer {
   text: string;
 }
 
-/** POSTs a body and reads the whole answer; rejects when the peer cannot be reached or takes longer than timeoutMs. */
-export function post(url: string, options: { headers: Record<string, string>; body: string; timeoutMs: number }): Promise<HttpAnswer> {
+/** Kept-alive connections for one peer with TLS settings of its own (a client certificate, its CA). */
+export function httpsAgent(tls: { cert?: string; key?: string; ca?: string }): https.Agent {
+  return new https.Agent({ ...KEEP_ALIVE, ...tls });
+}
+
+/**
+ * POSTs a body and reads the whole answer; rejects when the peer cannot be reached or takes longer
+ * than timeoutMs. `agent` (https only) replaces the shared one, e.g. to present a client certificate.
+ */
+export function post(url: string, options: { headers: Record<string, string>; body: string; timeoutMs: number; agent?: https.Agent }): Promise<HttpAnswer> {
   const target = new URL(url);
   const client = target.protocol === 'https:' ? https : http;
-  const agent = agents[target.protocol as keyof typeof agents];
+  const agent = target.protocol === 'https:' && options.agent ? options.agent : agents[target.protocol as keyof typeof agents];
   if (!agent) return Promise.reject(new Error(`Unsupported protocol in ${target.origin}`));
   return new Promise((resolve, reject) => {
     const request = client.request(

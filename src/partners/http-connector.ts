@@ -1,24 +1,38 @@
 import type { CancelOrderRequest, IpspConnector, OpenedOrder, OpenOrderRequest } from './connector.js';
 import { PartnerError } from './connector.js';
 import { post, type HttpAnswer } from './http-client.js';
+import type https from 'node:https';
 
 const PARTNER_TIMEOUT_MS = 10_000;
+
+export interface HttpConnectorOptions {
+  /** How long one call may take before the order ends in ERROR (default 10 s). */
+  timeoutMs?: number;
+  /** Sent with every call, under SRS's own authorization and content-type. */
+  headers?: Record<string, string>;
+  /** For https partners: an agent with a client certificate or the partner's CA. */
+  agent?: https.Agent;
+}
 
 /**
  * A partner reached over HTTP with the simulators' API: POST {base}/orders opens an order, POST
  * {base}/orders/{id}/cancel cancels it. SRS authenticates with the order token itself, which the
  * partner checks by introspection, so no second secret is shared.
  */
-export function createHttpConnector(apiBaseUrl: string): IpspConnector {
+export function createHttpConnector(apiBaseUrl: string, options: HttpConnectorOptions = {}): IpspConnector {
+  const timeoutMs = options.timeoutMs ?? PARTNER_TIMEOUT_MS;
   async function call(path: string, orderToken: string, body: unknown): Promise<unknown> {
     let answer: HttpAnswer;
     try {
       answer = await post(`${apiBaseUrl}${path}`, {
-        headers: { authorization: `Bearer ${orderToken}`, 'content-type': 'application/json' },
+        headers: { ...options.headers, authorization: `Bearer ${orderToken}`, 'content-type': 'application/json' },
         body: JSON.stringify(body),
-        timeoutMs: PARTNER_TIMEOUT_MS,
+        timeoutMs,
+        agent: options.agent,
       });
     } catch (error) {
+      const timedOut = (error as Error).name === 'TimeoutError' || (error as Error).name === 'AbortError';
+      if (timedOut) throw new PartnerError(`The partner did not answer within ${timeoutMs} ms.`);
       throw new PartnerError(`The partner could not be reached: ${(error as Error).message}`);
     }
     if (!answer.ok) throw new PartnerError(`The partner answered ${answer.status}: ${answer.text.slice(0, 300)}`);

@@ -77,11 +77,16 @@ export function simulatorClientId(profile: PartnerProfile): string {
   return `sim-${profile.slug}`;
 }
 
+/** Stands for "no secret": no presented secret hashes to it, so the client cannot get a token. */
+const NO_SECRET = 'none:';
+
 /**
  * Creates (or refreshes) the IPSP clients of the simulators. Their secrets derive from a master
- * secret kept in the database, so every process knows them without storing them in clear.
+ * secret kept in the database, so every process knows them without storing them in clear. The
+ * client of an issuer whose simulator is not served (a real partner serves it, or SIMULATORS=0)
+ * gets no usable secret and loses its tokens: it must not report for the real partner's orders.
  */
-export async function ensureSimulatorClients(prisma: PrismaClient): Promise<Map<string, string>> {
+export async function ensureSimulatorClients(prisma: PrismaClient, simulates: (issuer: string) => boolean = () => true): Promise<Map<string, string>> {
   const masterId = 'simulator-master';
   await prisma.serviceKey.createMany({
     data: [{ id: masterId, purpose: 'simulator', privateJwk: { k: randomBytes(32).toString('base64url') } }],
@@ -96,10 +101,14 @@ export async function ensureSimulatorClients(prisma: PrismaClient): Promise<Map<
       role: 'IPSP' as const,
       issuer: profile.issuer,
       scopes: ['methods:read', 'ipsp'],
-      secretHash: hashClientSecret(secret),
+      secretHash: simulates(profile.issuer) ? hashClientSecret(secret) : NO_SECRET,
     };
     // An operator may disable a simulator (clients disable sim-…); a restart keeps it so.
     await prisma.client.upsert({ where: { id: simulatorClientId(profile) }, create: { id: simulatorClientId(profile), ...data }, update: data });
+    if (!simulates(profile.issuer)) {
+      await prisma.oidcPayload.deleteMany({ where: { payload: { path: ['clientId'], equals: simulatorClientId(profile) } } });
+      continue;
+    }
     secrets.set(profile.issuer, secret);
   }
   return secrets;
@@ -139,6 +148,8 @@ export function createSimulators(options: {
   testMode: boolean;
   /** The simulators keep personal data in the service's database, so they seal it like the service. */
   dataProtection: DataProtection;
+  /** Whether an issuer's simulator is served (not when a real partner serves it); default: all. */
+  simulates?: (issuer: string) => boolean;
 }): Simulators {
   const { prisma, publicUrl } = options;
   const initialDataOf = (identification: SimulatedIdentification) => options.dataProtection.open<InitialIdentityData>(identification.initialDataSealed);
@@ -502,7 +513,7 @@ export function createSimulators(options: {
       const url = new URL(request.url ?? '/', 'http://local');
       const match = /^\/ipsp\/([a-z-]+)\/(api\/orders(?:\/([A-Z0-9-]+)\/(cancel|simulate))?|ident\/([A-Z0-9-]+)|agent)\/?$/.exec(url.pathname);
       const profile = match && partnerBySlug(match[1]);
-      if (!match || !profile || (profile.anyOutcome && !options.testMode)) return false;
+      if (!match || !profile || (profile.anyOutcome && !options.testMode) || options.simulates?.(profile.issuer) === false) return false;
       const [, , route, apiId, apiAction, identId] = match;
       try {
         if (route === 'api/orders' && request.method === 'POST') await openOrder(profile, request, response);

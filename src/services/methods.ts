@@ -3,12 +3,13 @@ import { METHOD_CATALOGUE, matchesMethodFilter, type IdentificationMethodDefinit
 
 /**
  * Writes the catalogue into the database, idempotently, in one transaction. The TEST method is
- * enabled only in test mode, so it exists for callers exactly while SRS_TEST_MODE is on.
+ * enabled only in test mode, so it exists for callers exactly while SRS_TEST_MODE is on; a
+ * method whose issuer no partner serves (`served`, see partners/registry.ts) is not offered.
  */
-export async function seedCatalogue(prisma: PrismaClient, testMode: boolean): Promise<void> {
+export async function seedCatalogue(prisma: PrismaClient, testMode: boolean, served: (issuer: string) => boolean = () => true): Promise<void> {
   await prisma.$transaction(
     METHOD_CATALOGUE.map((method, position) => {
-      const data = { ...toRow(method), position, enabled: !method.testOnly || testMode };
+      const data = { ...toRow(method), position, enabled: (!method.testOnly || testMode) && served(method.issuer) };
       return prisma.identificationMethod.upsert({ where: { id: method.id }, create: data, update: data });
     }),
   );

@@ -81,7 +81,11 @@ export async function placeOrder(deps: OrderServiceDeps, viewer: Viewer, input: 
   const method = input.methodId ? await findMethod(deps.database, input.methodId) : null;
   if (!method) return failed(userError('METHOD_NOT_FOUND', 'No identification method has this id.', methodField));
   if (!method.enabled) {
-    const why = method.testOnly ? 'The TEST method exists only while the service runs in test mode.' : 'This method is currently disabled.';
+    const why = method.testOnly
+      ? 'The TEST method exists only while the service runs in test mode.'
+      : deps.connectors(method.issuer)
+        ? 'This method is currently disabled.'
+        : `No partner of ${method.issuer} is connected to this service: its methods cannot be ordered here.`;
     return failed(userError('METHOD_UNAVAILABLE', why, methodField));
   }
   const definition = asDefinition(method);

@@ -50,6 +50,8 @@ describe('loadConfig', () => {
       tokenCacheSeconds: 5,
       webSocketKeepAliveSeconds: 25,
       workers: 1,
+      partners: { partners: new Map(), simulators: true },
+      sms: { gateway: 'log' },
     });
   });
 
@@ -124,6 +126,8 @@ describe('loadConfig', () => {
       tokenCacheSeconds: 0,
       webSocketKeepAliveSeconds: 0,
       workers: 1,
+      partners: { partners: new Map(), simulators: true },
+      sms: { gateway: 'log' },
     });
   });
 
