@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseEncryptionKeys, type DataKeys } from './crypto/data-protection.js';
+import { webhookEnvironment, webhookConfig, type WebhookConfig } from './webhooks/config.js';
 
 const booleanFlag = z.enum(['0', '1', 'true', 'false']).transform((value) => value === '1' || value === 'true');
 
@@ -32,6 +33,7 @@ const environmentSchema = z.object({
   TOKEN_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(5),
   WS_KEEPALIVE_SECONDS: z.coerce.number().min(0).max(3600).default(25),
   WORKERS: z.coerce.number().int().min(1).max(256).default(1),
+  ...webhookEnvironment,
 });
 
 export interface Config {
@@ -84,6 +86,7 @@ export interface Config {
   webSocketKeepAliveSeconds: number;
   /** Server processes on this machine sharing the port (Node's cluster module); 1: this process serves. */
   workers: number;
+  webhooks: WebhookConfig;
 }
 
 /** Thrown with every problem of the environment at once, each naming its variable. */
@@ -160,5 +163,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     tokenCacheSeconds: values.TOKEN_CACHE_SECONDS,
     webSocketKeepAliveSeconds: values.WS_KEEPALIVE_SECONDS,
     workers: values.WORKERS,
+    webhooks: webhookConfig(values),
   };
 }
