@@ -5,7 +5,9 @@
 import { BlockList, isIP } from 'node:net';
 import dns from 'node:dns';
 
-const BLOCKED = new BlockList();
+// Two lists: a BlockList also matches IPv4 addresses against IPv4-mapped IPv6 rules.
+const BLOCKED_V4 = new BlockList();
+const BLOCKED_V6 = new BlockList();
 for (const [network, prefix] of [
   ['0.0.0.0', 8], // "this network"; 0.0.0.0 reaches the local machine
   ['10.0.0.0', 8],
@@ -23,7 +25,7 @@ for (const [network, prefix] of [
   ['224.0.0.0', 4], // multicast
   ['240.0.0.0', 4], // reserved, and 255.255.255.255
 ] as const) {
-  BLOCKED.addSubnet(network, prefix, 'ipv4');
+  BLOCKED_V4.addSubnet(network, prefix, 'ipv4');
 }
 for (const [network, prefix] of [
   ['::', 96], // unspecified, loopback (::1) and the old IPv4-compatible addresses
@@ -39,7 +41,7 @@ for (const [network, prefix] of [
   ['fec0::', 10], // old site-local
   ['ff00::', 8], // multicast
 ] as const) {
-  BLOCKED.addSubnet(network, prefix, 'ipv6');
+  BLOCKED_V6.addSubnet(network, prefix, 'ipv6');
 }
 
 /** Names that only ever mean this machine or a cloud's metadata service, whatever DNS says. */
@@ -51,7 +53,7 @@ const MAX_URL_LENGTH = 2000;
 export function isBlockedAddress(address: string): boolean {
   const family = isIP(address);
   if (family === 0) return true;
-  return BLOCKED.check(address, family === 4 ? 'ipv4' : 'ipv6');
+  return family === 4 ? BLOCKED_V4.check(address, 'ipv4') : BLOCKED_V6.check(address, 'ipv6');
 }
 
 export type UrlCheck = { ok: true; url: URL } | { ok: false; reason: string };
