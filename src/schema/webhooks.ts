@@ -30,6 +30,8 @@ export const WebhookDeliveryType = builder.prismaNode('WebhookDelivery', {
   description: 'One order event for one endpoint, with the state of its attempts.',
   id: { field: 'id' },
   findUnique: (id, context) => ({ id, endpoint: visibleEndpoints(context.viewer) }) as never,
+  // Another client's delivery is null, not an error.
+  nullable: true,
   fields: (t) => ({
     messageId: t.string({
       description: 'The webhook-id header: one per event and endpoint, the same on every attempt.',
@@ -67,6 +69,7 @@ export const WebhookEndpointType = builder.prismaNode('WebhookEndpoint', {
   description: 'A URL of your backend that receives your orders’ events, signed as Standard Webhooks.',
   id: { field: 'id' },
   findUnique: (id, context) => ({ id, ...visibleEndpoints(context.viewer) }) as never,
+  nullable: true,
   fields: (t) => ({
     url: t.exposeString('url', { description: 'Where the events are POSTed.' }),
     description: t.exposeString('description', { nullable: true, description: 'Your note about it.' }),
