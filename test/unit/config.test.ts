@@ -50,6 +50,13 @@ describe('loadConfig', () => {
       tokenCacheSeconds: 5,
       webSocketKeepAliveSeconds: 25,
       workers: 1,
+      webhooks: {
+        retryScheduleSeconds: [0, 5, 300, 1800, 7200, 18000, 36000, 36000],
+        allowPrivateDestinations: false,
+        timeoutSeconds: 15,
+        secretOverlapSeconds: 86_400,
+        pollSeconds: 5,
+      },
     });
   });
 
@@ -91,6 +98,11 @@ describe('loadConfig', () => {
         TOKEN_CACHE_SECONDS: '0',
         WS_KEEPALIVE_SECONDS: '0',
         WORKERS: '1',
+        WEBHOOK_RETRY_SCHEDULE: '0,1,2.5',
+        WEBHOOK_ALLOW_PRIVATE_DESTINATIONS: '1',
+        WEBHOOK_TIMEOUT_SECONDS: '3',
+        WEBHOOK_SECRET_OVERLAP_SECONDS: '60',
+        WEBHOOK_POLL_SECONDS: '0.5',
       }),
     ).toStrictEqual({
       port: 8080,
@@ -124,6 +136,7 @@ describe('loadConfig', () => {
       tokenCacheSeconds: 0,
       webSocketKeepAliveSeconds: 0,
       workers: 1,
+      webhooks: { retryScheduleSeconds: [0, 1, 2.5], allowPrivateDestinations: true, timeoutSeconds: 3, secretOverlapSeconds: 60, pollSeconds: 0.5 },
     });
   });
 
