@@ -5,7 +5,12 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
-import { methodGlobalId, placeOrderBrief, startTestService, type TestService } from '../kit.js';
+import { backend, methodGlobalId, placeOrderBrief, startTestService, type TestService } from '../kit.js';
+import { loadConfig } from '../../src/config.js';
+import { openDatabaseAdapter } from '../../src/db/adapter.js';
+import { PrismaClient } from '../../src/generated/prisma/client.js';
+import { createDataProtection } from '../../src/crypto/data-protection.js';
+import { drainWebhookOutbox } from '../../src/webhooks/worker.js';
 
 const CREATE = `mutation WebhookCreate($input: CreateWebhookEndpointInput!) {
   createWebhookEndpoint(input: $input) { endpoint { id url enabled eventTypes description } secret userErrors { code field message } }
@@ -350,6 +355,48 @@ describe('webhooks', () => {
       expect(hooks.delivered().map(bodyOf).filter((body) => body.data.refId === refId).map((body) => body.data.sequence)).toEqual(sequences);
     }
     expect(hooks.received.length).toBeGreaterThan(total);
+  });
+
+  it.runIf(backend === 'postgres')('sends each attempt once while several workers claim deliveries at once', async () => {
+    const token = await serviceProvider();
+    const hooks = await receiver(() => 200);
+    await createEndpoint(token, { url: hooks.url });
+    const config = loadConfig(srs.env);
+    const dataProtection = createDataProtection(config.dataKeys!);
+    // Three more claimers on their own connections, beside the service's own worker: as other processes would.
+    const workers = await Promise.all(
+      [1, 2, 3].map(async () => {
+        const database = await openDatabaseAdapter({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+        return { database, prisma: new PrismaClient({ adapter: database.adapter }) };
+      }),
+    );
+    let running = true;
+    const loops = workers.map(async ({ prisma }) => {
+      while (running) {
+        await drainWebhookOutbox({ prisma, dataProtection, config: config.webhooks, metrics: { observeAttempt() {} } });
+        await sleep(5);
+      }
+    });
+    try {
+      const orders = await Promise.all(Array.from({ length: 8 }, () => placeOrder(token)));
+      await Promise.all(orders.map(({ refId }) => srs.graphql(SIMULATE, { variables: { input: { refId, outcome: 'SUCCESS' } }, token })));
+      let total = 0;
+      for (const { refId } of orders) {
+        const events = await srs.graphql<{ order: { events: Array<{ sequence: string }> } }, unknown>(ORDER_EVENTS, { variables: { refId }, token });
+        total += events.data!.order.events.length;
+      }
+      await until('every event delivered', () => hooks.received.length >= total, 40_000);
+      await sleep(500);
+    } finally {
+      running = false;
+      await Promise.all(loops);
+      await Promise.all(workers.map(async ({ prisma, database }) => (await prisma.$disconnect(), await database.close())));
+    }
+    const ids = hooks.received.map((item) => String(item.headers['webhook-id']));
+    expect(new Set(ids).size).toBe(ids.length);
+    const byOrder = new Map<string, bigint[]>();
+    for (const body of hooks.received.map(bodyOf)) byOrder.set(body.data.refId, [...(byOrder.get(body.data.refId) ?? []), BigInt(body.data.sequence)]);
+    for (const sequences of byOrder.values()) expect(sequences).toEqual([...sequences].sort((a, b) => (a < b ? -1 : 1)));
   });
 
   it('keeps each service provider to its own endpoints and its own orders’ events', async () => {
