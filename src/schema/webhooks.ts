@@ -61,7 +61,7 @@ export const WebhookDeliveryType = builder.prismaNode('WebhookDelivery', {
       resolve: (delivery) => (delivery.status === 'PENDING' ? delivery.nextAttemptAt : null),
     }),
     deliveredAt: t.expose('deliveredAt', { type: 'DateTime', nullable: true, description: 'When the endpoint answered 2xx.' }),
-    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the event was queued for the endpoint (its commit).' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the event was queued for the endpoint.' }),
   }),
 });
 

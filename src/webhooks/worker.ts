@@ -24,17 +24,20 @@ export interface WebhookWorkerDeps {
   config: WebhookConfig;
   metrics: WebhookMetrics;
   resolve?: Resolver;
+  /** True once the process is shutting down: the drain stops after the attempts in flight. */
+  stopping?: () => boolean;
 }
 
 /** Claims due deliveries and attempts them until none is due; returns how many attempts it made. */
 export async function drainWebhookOutbox(deps: WebhookWorkerDeps): Promise<number> {
   let attempted = 0;
-  for (;;) {
+  while (!deps.stopping?.()) {
     const claimed = await claimDueDeliveries(deps.prisma, BATCH, deps.config.timeoutSeconds + LEASE_MARGIN_SECONDS);
     if (claimed.length === 0) return attempted;
     await Promise.all(claimed.map((claim) => attempt(deps, claim)));
     attempted += claimed.length;
   }
+  return attempted;
 }
 
 async function attempt(deps: WebhookWorkerDeps, claim: ClaimedDelivery): Promise<void> {
@@ -70,10 +73,10 @@ async function attempt(deps: WebhookWorkerDeps, claim: ClaimedDelivery): Promise
  * one process; other processes drain beside it, each claiming different deliveries.
  */
 export function startWebhookWorker(deps: { prisma: PrismaClient; dataProtection: DataProtection; bus: EventBus; metrics: ServiceMetrics; config: WebhookConfig; resolve?: Resolver }) {
-  const workerDeps: WebhookWorkerDeps = { ...deps, metrics: createWebhookMetrics(deps.metrics, deps.prisma) };
+  let stopped = false;
+  const workerDeps: WebhookWorkerDeps = { ...deps, metrics: createWebhookMetrics(deps.metrics, deps.prisma), stopping: () => stopped };
   let running: Promise<unknown> = Promise.resolve();
   let queued = false;
-  let stopped = false;
   let dueTimer: NodeJS.Timeout | undefined;
 
   const scheduleNextDue = async () => {

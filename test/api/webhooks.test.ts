@@ -193,6 +193,11 @@ describe('webhooks', () => {
       refId: order.refId,
       deliveredAt: expect.any(String),
     });
+
+    const metrics = await (await fetch(`${srs.url}/metrics`)).text();
+    expect(metrics).toMatch(/^srs_webhook_backlog \d+$/m);
+    expect(metrics).toMatch(/^srs_webhook_attempts_total\{outcome="delivered"\} [1-9]\d*$/m);
+    expect(metrics).toMatch(/^srs_webhook_attempt_duration_seconds_count\{outcome="delivered"\} [1-9]\d*$/m);
   });
 
   it('retries a failing receiver on the schedule: three attempts, one webhook-id, and the next event waits', async () => {
