@@ -491,6 +491,24 @@ describe('webhook destinations with the guard on', () => {
     expect(response.data!.createWebhookEndpoint).toEqual({ endpoint: null, secret: null, userErrors: [{ code: 'INVALID_URL', field: ['input', 'url'], message: expect.any(String) }] });
   });
 
+  it('checks the destination again at every attempt, and sends nothing to a refused one', async () => {
+    const hooks = await startReceiver();
+    try {
+      const client = await srs.createClient('SERVICE_PROVIDER');
+      const token = await srs.token(client);
+      // As if it had passed at creation (a name that resolved elsewhere then, or the guard off).
+      await srs.service.prisma.webhookEndpoint.create({ data: { clientId: client.clientId, url: hooks.url, secretSealed: 'never opened', eventTypes: ['STATUS_CHANGED'] } });
+      await placeOrderBrief(srs, token, { methodId: methodGlobalId('test-video'), disabledSmsAlerts: true });
+      const delivery = await until('an attempt', () => srs.service.prisma.webhookDelivery.findFirst({ where: { endpoint: { clientId: client.clientId }, attempts: { gt: 0 } } }));
+      expect(delivery!.lastError).toMatch(/^Refused: 127\.0\.0\.1 is a loopback/);
+      expect(delivery!.lastResponseStatus).toBeNull();
+      await sleep(300);
+      expect(hooks.received).toEqual([]);
+    } finally {
+      await hooks.close();
+    }
+  });
+
   it('checks a changed URL too', async () => {
     const token = await srs.token(await srs.createClient('SERVICE_PROVIDER'));
     // A public literal address: created, never called (this client places no order).
