@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { parseEncryptionKeys, type DataKeys } from './crypto/data-protection.js';
 import { loadPartnersConfig, partnerEnvironment, type PartnersConfig } from './partners/config.js';
 import { loadSmsConfig, SMS_SECRET_VARIABLES, smsEnvironment, type SmsConfig } from './sms/gateways.js';
+import { webhookEnvironment, webhookConfig, type WebhookConfig } from './webhooks/config.js';
 
 const booleanFlag = z.enum(['0', '1', 'true', 'false']).transform((value) => value === '1' || value === 'true');
 
@@ -36,6 +37,7 @@ const environmentSchema = z.object({
   WORKERS: z.coerce.number().int().min(1).max(256).default(1),
   ...partnerEnvironment,
   ...smsEnvironment,
+  ...webhookEnvironment,
 });
 
 export interface Config {
@@ -92,6 +94,7 @@ export interface Config {
   partners: PartnersConfig;
   /** SMS_GATEWAY and its provider's settings (see sms/gateways.ts). */
   sms: SmsConfig;
+  webhooks: WebhookConfig;
 }
 
 /** Thrown with every problem of the environment at once, each naming its variable. */
@@ -172,5 +175,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     workers: values.WORKERS,
     partners,
     sms,
+    webhooks: webhookConfig(values),
   };
 }

@@ -30,5 +30,7 @@ export interface GraphQLContext {
     eventFeed: EventFeed;
     /** Whether the access token is still valid (not revoked, not expired, client enabled). */
     tokenStillValid(accessToken: string): Promise<boolean>;
+    /** Wakes this process's webhook delivery worker. */
+    onWebhooksQueued?: () => void;
   };
 }

@@ -26,6 +26,7 @@ import { createDataProtection, embeddedDataKeys } from './crypto/data-protection
 import { createEvidenceSigner } from './crypto/evidence-signing.js';
 import { createSmsGateway } from './sms/gateways.js';
 import { startSmsWorker } from './sms/worker.js';
+import { startWebhookWorker } from './webhooks/worker.js';
 import { createTermsPages } from './pages/terms.js';
 import { listRecordedSms } from './sms/recorded.js';
 import { schema } from './schema/index.js';
@@ -105,6 +106,7 @@ export async function startService(config: Config): Promise<RunningService> {
   const orderTokens = createOrderTokens(oidc);
   const { connectors, simulators } = createPartnerRegistry(config, { prisma, database, secrets: simulatorSecrets, dataProtection });
   const smsWorker = startSmsWorker({ prisma, dataProtection, gateway: createSmsGateway(config.sms, metrics), bus, metrics }, config.smsOutboxSweepSeconds);
+  const webhookWorker = startWebhookWorker({ prisma, dataProtection, bus, metrics, config: config.webhooks });
   const termsPages = createTermsPages({ prisma, bus, termsVersion: config.termsVersion });
   const services: GraphQLContext['services'] = {
     prisma,
@@ -120,6 +122,7 @@ export async function startService(config: Config): Promise<RunningService> {
     simulation: createSimulation({ prisma, internalUrl: config.internalUrl, testMode: config.testMode }),
     eventFeed,
     tokenStillValid: bearer.stillValid,
+    onWebhooksQueued: webhookWorker.wake,
   };
 
   const yoga = createYoga<{ connectionParams?: Record<string, unknown> }, GraphQLContext>({
@@ -280,7 +283,7 @@ export async function startService(config: Config): Promise<RunningService> {
         // Idle keep-alive connections are not cut here: a request racing onto one would be reset.
         // Every answer from now on says `Connection: close` instead.
         shuttingDown = true;
-        await Promise.all([timeoutJob.stop(), smsWorker.stop()]);
+        await Promise.all([timeoutJob.stop(), smsWorker.stop(), webhookWorker.stop()]);
         // Streams complete (SSE requests end with them); WebSocket subscribers learn why (1001:
         // going away) and can reconnect to another process.
         await eventFeed.close();

@@ -9,7 +9,7 @@ import type { GraphQLContext } from '../context.js';
 import type { ClientRole, Scope } from '../auth/scopes.js';
 
 /** The types with global ids (Relay nodes). */
-const NODE_TYPES = new Set(['IdentificationMethod', 'Order', 'OrderEvent', 'Evidence', 'TermsAcceptance']);
+const NODE_TYPES = new Set(['IdentificationMethod', 'Order', 'OrderEvent', 'Evidence', 'TermsAcceptance', 'WebhookEndpoint', 'WebhookDelivery']);
 
 export const builder = new SchemaBuilder<{
   Context: GraphQLContext;

@@ -52,6 +52,13 @@ describe('loadConfig', () => {
       workers: 1,
       partners: { partners: new Map(), simulators: true },
       sms: { gateway: 'log' },
+      webhooks: {
+        retryScheduleSeconds: [0, 5, 300, 1800, 7200, 18000, 36000, 36000],
+        allowPrivateDestinations: false,
+        timeoutSeconds: 15,
+        secretOverlapSeconds: 86_400,
+        pollSeconds: 5,
+      },
     });
   });
 
@@ -93,6 +100,11 @@ describe('loadConfig', () => {
         TOKEN_CACHE_SECONDS: '0',
         WS_KEEPALIVE_SECONDS: '0',
         WORKERS: '1',
+        WEBHOOK_RETRY_SCHEDULE: '0,1,2.5',
+        WEBHOOK_ALLOW_PRIVATE_DESTINATIONS: '1',
+        WEBHOOK_TIMEOUT_SECONDS: '3',
+        WEBHOOK_SECRET_OVERLAP_SECONDS: '60',
+        WEBHOOK_POLL_SECONDS: '0.5',
       }),
     ).toStrictEqual({
       port: 8080,
@@ -128,6 +140,7 @@ describe('loadConfig', () => {
       workers: 1,
       partners: { partners: new Map(), simulators: true },
       sms: { gateway: 'log' },
+      webhooks: { retryScheduleSeconds: [0, 1, 2.5], allowPrivateDestinations: true, timeoutSeconds: 3, secretOverlapSeconds: 60, pollSeconds: 0.5 },
     });
   });
 

@@ -77,13 +77,28 @@ describe('the public contract', () => {
       'UserError',
       'Evidence',
       'OrderEventFilter',
+      'WebhookEndpoint',
+      'WebhookDelivery',
+      'WebhookDeliveryConnection',
+      'WebhookDeliveryStatus',
     ]) {
       expect(printed.getType(name)?.constructor.name, name).toBe(contract.getType(name)?.constructor.name);
     }
-    for (const field of ['node', 'viewer', 'identificationMethods', 'order', 'orders']) {
+    for (const field of ['node', 'viewer', 'identificationMethods', 'order', 'orders', 'webhookEndpoints']) {
       expect(printed.getQueryType()!.getFields()[field], `Query.${field}`).toBeDefined();
     }
-    for (const field of ['placeOrder', 'cancelOrder', 'reportIdentificationStatus', 'importEvidence', 'simulateIdentification']) {
+    for (const field of [
+      'placeOrder',
+      'cancelOrder',
+      'reportIdentificationStatus',
+      'importEvidence',
+      'simulateIdentification',
+      'createWebhookEndpoint',
+      'updateWebhookEndpoint',
+      'rotateWebhookSecret',
+      'deleteWebhookEndpoint',
+      'redeliverWebhooks',
+    ]) {
       expect(printed.getMutationType()!.getFields()[field], `Mutation.${field}`).toBeDefined();
     }
     for (const field of ['orderStatusChanged', 'orderEvents']) {
