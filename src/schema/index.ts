@@ -10,5 +10,6 @@ import './subscriptions.js';
 import './simulation.js';
 import './terms.js';
 import './verification.js';
+import './statistics.js';
 
 export const schema = builder.toSchema();

@@ -138,7 +138,7 @@ describe('the cookie on GraphQL', () => {
 
   it('is refused from another origin, without Origin on a POST, and as a form post', async () => {
     const cookie = await sessionCookie();
-    for (const headers of [{ origin: 'https://evil.example' }, { 'sec-fetch-site': 'cross-site' }]) {
+    for (const headers of [{ origin: 'https://evil.example' }, { 'sec-fetch-site': 'cross-site' }] as Array<Record<string, string>>) {
       const response = await cookieGraphql(cookie, '{ viewer { clientId } }', headers);
       const body = (await response.json()) as { data?: unknown; errors: Array<{ extensions: { code: string } }> };
       expect(body.data ?? null).toBeNull();
