@@ -113,7 +113,9 @@ function sendPage(response: http.ServerResponse, status: number, html: string): 
     'content-type': 'text/html; charset=utf-8',
     'cache-control': 'no-store',
     'content-security-policy': CSP,
-    'referrer-policy': 'no-referrer',
+    // Not no-referrer: with it a browser sends `Origin: null` on our own form posts, which the
+    // same-origin check must then refuse.
+    'referrer-policy': 'same-origin',
     'x-content-type-options': 'nosniff',
     'x-frame-options': 'DENY',
   });
@@ -135,6 +137,7 @@ function shell(language: DashboardLanguage, title: string, body: string, options
   return `<!doctype html>
 <html lang="${language}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/dashboard/assets/dashboard.css">
 ${options.script ? '<script src="/dashboard/assets/chart.umd.min.js" defer></script>\n<script src="/dashboard/assets/dashboard.js" defer></script>' : ''}
 </head>
