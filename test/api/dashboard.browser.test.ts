@@ -113,7 +113,7 @@ async function axeViolations(): Promise<unknown[]> {
 async function screenshot(name: string): Promise<void> {
   if (!SCREENSHOTS) return;
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SCREENSHOTS, name), fullPage: true, type: 'jpeg', quality: 70 } as never);
+  await page.screenshot({ path: path.join(SCREENSHOTS, name) });
 }
 
 describe('the dashboard of a service provider', () => {
@@ -149,7 +149,7 @@ describe('the dashboard of a service provider', () => {
     expect(await page.locator('#funnels canvas').count()).toBe(1);
     expect(await page.evaluate(() => (window as unknown as { noReload?: boolean }).noReload)).toBe(true);
     expect(consoleErrors).toEqual([]);
-    await screenshot('dashboard-desktop.jpg');
+    await screenshot('dashboard-desktop.png');
 
     // Each event links to its order's timeline.
     await page.locator(`#events li[data-ref-id="${first}"] a`).first().click();
@@ -165,7 +165,7 @@ describe('the dashboard of a service provider', () => {
     await expect.poll(() => page.locator('#funnels canvas').count(), { timeout: 10_000 }).toBe(1);
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     expect(await axeViolations()).toEqual([]);
-    await screenshot('dashboard-phone.jpg');
+    await screenshot('dashboard-phone.png');
     expect(consoleErrors).toEqual([]);
   });
 
@@ -204,7 +204,7 @@ describe('the dashboard of an operator, and languages', () => {
     expect(text).toContain('Alpha Bank');
     expect(text).toContain('Beta Insurance');
     expect(await axeViolations()).toEqual([]);
-    await screenshot('dashboard-admin-wall.jpg');
+    await screenshot('dashboard-admin-wall.png');
     expect(consoleErrors).toEqual([]);
   });
 
@@ -220,6 +220,6 @@ describe('the dashboard of an operator, and languages', () => {
     await page.getByRole('table', { name: 'Aufträge nach Status' }).waitFor();
     await page.getByRole('link', { name: 'Italiano' }).click();
     await page.getByRole('table', { name: 'Ordini per stato' }).waitFor();
-    await screenshot('dashboard-it.jpg');
+    await screenshot('dashboard-it.png');
   });
 });

@@ -145,7 +145,7 @@
       container.replaceChildren(
         element(
           'div',
-          { class: 'scroll', tabindex: 0, role: 'region', 'aria-label': t('providers.caption') },
+          { class: 'scroll', tabindex: 0 },
           element(
             'table',
             { id: 'orders-by-provider' },
@@ -250,7 +250,7 @@
       container.replaceChildren(
         element(
           'div',
-          { class: 'scroll', tabindex: 0, role: 'region', 'aria-label': t('timings.heading') },
+          { class: 'scroll', tabindex: 0 },
           element(
             'table',
             { id: 'timings-table' },
@@ -271,7 +271,7 @@
       if (!document.getElementById('health-chart')) {
         container.replaceChildren(
           element('div', { class: 'chart' }, element('canvas', { id: 'health-chart', role: 'img', 'aria-label': t('health.heading') })),
-          element('div', { class: 'scroll', tabindex: 0, role: 'region', 'aria-label': t('health.heading') }, element('table', { id: 'health-table' })),
+          element('div', { class: 'scroll', tabindex: 0 }, element('table', { id: 'health-table' })),
         );
       }
       document.getElementById('health-table').replaceChildren(
