@@ -103,17 +103,19 @@ export async function orderStatistics(
       `SELECT o."clientId", o.status::text AS status, count(*)::int AS count FROM "Order" o WHERE ${inPeriod} GROUP BY 1, 2`,
       periodParams,
     );
-    // One pass over the period's orders and their events: the steps each order reached and when.
+    // The steps each order of the period reached, and when: its events are read through the
+    // (orderId, sequence) index order by order (LATERAL), so the cost follows the orders of the
+    // period, not the size of the whole event table (a hash join would read all of it).
     const methods = await sql.query<Record<string, unknown>>(
       `WITH steps AS (
-         SELECT o.id, o."methodId", o."createdAt",
-                bool_or(e.status IN (${INITIALIZED_OR_LATER})) AS initialized,
-                bool_or(e.status IN (${IDENTIFIED_OR_LATER})) AS identified,
-                min(e.at) FILTER (WHERE e.status = 'TERMINATED' AND e.type = 'STATUS_CHANGED') AS "terminatedAt",
-                min(e.at) FILTER (WHERE e.type = 'TERMS_ACCEPTED') AS "acceptedAt"
-         FROM "Order" o JOIN "OrderEvent" e ON e."orderId" = o.id
-         WHERE ${inPeriod}
-         GROUP BY o.id, o."methodId", o."createdAt")
+         SELECT o."methodId", o."createdAt", s.*
+         FROM "Order" o CROSS JOIN LATERAL (
+           SELECT bool_or(e.status IN (${INITIALIZED_OR_LATER})) AS initialized,
+                  bool_or(e.status IN (${IDENTIFIED_OR_LATER})) AS identified,
+                  min(e.at) FILTER (WHERE e.status = 'TERMINATED' AND e.type = 'STATUS_CHANGED') AS "terminatedAt",
+                  min(e.at) FILTER (WHERE e.type = 'TERMS_ACCEPTED') AS "acceptedAt"
+           FROM "OrderEvent" e WHERE e."orderId" = o.id) s
+         WHERE ${inPeriod})
        SELECT "methodId",
               count(*)::int AS placed,
               count(*) FILTER (WHERE initialized)::int AS initialized,
