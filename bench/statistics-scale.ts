@@ -47,7 +47,7 @@ for (const size of sizes) {
                   WHEN g % 20 < 17 THEN 'NEGATIVELY_CONDUCTED' WHEN g % 20 < 18 THEN 'ABORTED' ELSE 'INITIALIZED' END)::"OrderStatus",
             CASE WHEN g % 20 IN (12, 13) THEN 'Camera error ' || (g % 3) END,
             'sealed', 'https://partner.invalid/t',
-            (now() AT TIME ZONE 'utc') - ((g * 7919) % 5184000) * interval '1 second', now() AT TIME ZONE 'utc'
+            (now() AT TIME ZONE 'utc') - ((g::bigint * 7919) % 5184000) * interval '1 second', now() AT TIME ZONE 'utc'
      FROM generate_series(1, $1::int) g
      JOIN (SELECT id, issuer, (row_number() OVER (ORDER BY id) - 1)::int AS i FROM "IdentificationMethod" WHERE NOT "testOnly") m ON m.i = (g / 7) % ${methods}`,
     [size],

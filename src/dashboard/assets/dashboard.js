@@ -11,6 +11,8 @@
   const MAX_EVENTS = 50;
   const CHART_REFRESH_MS = 1500;
   const RECONNECT_MS = 1000;
+  /** How many sequences before the figures the stream replays to fill the list of events. */
+  const LIST_REPLAY = 500n;
 
   /** A text by its dotted key, with {{name}} placeholders filled in. */
   function t(key, values) {
@@ -410,9 +412,11 @@
       total = stats.total;
       periodFrom = new Date(stats.from).getTime();
       countedUpTo = BigInt(stats.asOfSequence);
-      if (lastSeen < countedUpTo) lastSeen = countedUpTo;
-      // The figures include every event up to asOfSequence: the stream starts right after it.
-      lastSeen = countedUpTo;
+      // The figures include every event up to asOfSequence. The stream starts a little earlier, so
+      // that the list shows the latest events at once; those it replays are not counted again.
+      lastSeen = countedUpTo > LIST_REPLAY ? countedUpTo - LIST_REPLAY : 0n;
+      eventList.replaceChildren();
+      noEvents.hidden = false;
       renderCounts();
       renderProviders(stats.byProvider);
       renderFunnels(stats.methods);
