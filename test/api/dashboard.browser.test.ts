@@ -196,7 +196,7 @@ describe('the dashboard of a service provider', () => {
 describe('the dashboard of an operator, and languages', () => {
   it('shows an ADMIN every provider’s orders, per provider', async () => {
     const admin = await srs.createClient('ADMIN', { name: 'Operations' });
-    page = await newPage({ width: 1920, height: 1080 });
+    page = await newPage({ width: 1600, height: 900 });
     await signIn(admin);
     const providers = page.getByRole('table', { name: 'Orders per service provider' });
     await providers.waitFor();

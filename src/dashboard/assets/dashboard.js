@@ -328,12 +328,29 @@
       scheduleChartRefresh();
     }
 
+    // One refresh at a time, and the longer the figures take to compute, the rarer: a busy
+    // service with a long period must not have its dashboards keep the database busy.
+    let refreshing = false;
+    let refreshWanted = false;
+    let lastRefreshMs = 0;
     function scheduleChartRefresh() {
-      if (refreshTimer) return;
-      refreshTimer = setTimeout(() => {
+      if (refreshTimer || refreshing) {
+        refreshWanted = true;
+        return;
+      }
+      refreshTimer = setTimeout(async () => {
         refreshTimer = null;
-        void refresh(generation);
-      }, CHART_REFRESH_MS);
+        refreshing = true;
+        refreshWanted = false;
+        const started = performance.now();
+        try {
+          await refresh(generation);
+        } finally {
+          lastRefreshMs = performance.now() - started;
+          refreshing = false;
+          if (refreshWanted) scheduleChartRefresh();
+        }
+      }, Math.max(CHART_REFRESH_MS, 4 * lastRefreshMs));
     }
 
     /** Funnel, timings and health again; the counts too when the figures are at least as new as the stream. */
