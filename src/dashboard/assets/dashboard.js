@@ -61,8 +61,11 @@
     return body.data;
   }
 
+  /** The session's token no longer works (expired, revoked, client disabled): end the session too. */
   function signedOut() {
-    window.location.assign(`/dashboard?lang=${language}`);
+    const form = document.querySelector('form.sign-out');
+    if (form) form.submit();
+    else window.location.assign(`/dashboard?lang=${language}`);
   }
 
   if (document.body.dataset.page === 'timeline') return void showTimeline();
