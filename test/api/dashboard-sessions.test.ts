@@ -109,22 +109,28 @@ describe('signing in', () => {
     expect(expiresIn).toBeGreaterThan(3500_000);
     expect(expiresIn).toBeLessThanOrEqual(3600_000);
   });
+});
 
-  it('marks the cookie Secure when the public URL is https', async () => {
-    const secure = await startTestService({ env: { PUBLIC_URL: 'https://srs.example' } });
-    try {
-      const client = await secure.createClient('SERVICE_PROVIDER');
-      const response = await fetch(`${secure.service.url}/dashboard/sign-in`, {
-        method: 'POST',
-        redirect: 'manual',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://srs.example' },
-        body: new URLSearchParams({ client_id: client.clientId, client_secret: client.clientSecret }),
-      });
-      expect(response.status).toBe(303);
-      expect(response.headers.get('set-cookie')).toMatch(/; Secure$/);
-    } finally {
-      await secure.stop();
-    }
+describe('under an https public URL', () => {
+  let secure: TestService;
+  // Its own service, started in a hook (a hook may take longer than a test on a busy machine).
+  beforeAll(async () => {
+    secure = await startTestService({ env: { PUBLIC_URL: 'https://srs.example' } });
+  });
+  afterAll(async () => {
+    await secure?.stop();
+  });
+
+  it('marks the cookie Secure', async () => {
+    const client = await secure.createClient('SERVICE_PROVIDER');
+    const response = await fetch(`${secure.service.url}/dashboard/sign-in`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://srs.example' },
+      body: new URLSearchParams({ client_id: client.clientId, client_secret: client.clientSecret }),
+    });
+    expect(response.status).toBe(303);
+    expect(response.headers.get('set-cookie')).toMatch(/; Secure$/);
   });
 });
 

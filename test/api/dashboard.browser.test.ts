@@ -159,6 +159,27 @@ describe('the dashboard of a service provider', () => {
     expect(await axeViolations()).toEqual([]);
   });
 
+  it('resumes after a lost connection from the last event seen: nothing missed, nothing counted twice', async () => {
+    page = await newPage();
+    await signIn(alpha);
+    const before = { INITIALIZED: await statusCount('INITIALIZED'), TERMINATED: await statusCount('TERMINATED') };
+    const total = Number(await page.locator('#orders-total').textContent());
+    await context.setOffline(true);
+    await page.locator('#stream-state[data-state="reconnecting"]').waitFor({ timeout: 15_000 });
+    // While the page is cut off: one order placed and completed, one placed.
+    const completed = await place(alphaToken);
+    await simulate(alphaToken, completed, 'SUCCESS');
+    const open = await place(alphaToken);
+    await context.setOffline(false);
+    await page.locator('#stream-state[data-state="live"]').waitFor({ timeout: 15_000 });
+    await expectCounts({ INITIALIZED: before.INITIALIZED + 1, TERMINATED: before.TERMINATED + 1 });
+    expect(Number(await page.locator('#orders-total').textContent())).toBe(total + 2);
+    for (const refId of [completed, open]) {
+      expect(await page.locator(`#events li[data-ref-id="${refId}"][data-status="CREATED"]`).count()).toBe(1);
+    }
+    expect(consoleErrors.filter((error) => !/ERR_INTERNET_DISCONNECTED|Failed to fetch|Failed to load resource/.test(error))).toEqual([]);
+  });
+
   it('stays within a 390 px screen and passes axe-core', async () => {
     page = await newPage({ width: 390, height: 844 });
     await signIn(alpha);

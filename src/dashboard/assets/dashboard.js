@@ -446,6 +446,20 @@
     }
 
     window.addEventListener('pagehide', () => source && source.close());
+    // A device that lost its network (a phone in a tunnel) holds a dead stream: drop it, and
+    // resume after the last event seen as soon as the network is back.
+    window.addEventListener('offline', () => {
+      if (!source) return;
+      source.close();
+      source = null;
+      clearTimeout(reconnectTimer);
+      setStreamState('reconnecting');
+    });
+    window.addEventListener('online', () => {
+      if (source || streamState.dataset.state !== 'reconnecting') return;
+      clearTimeout(reconnectTimer);
+      connect(generation);
+    });
     void start();
   }
 
