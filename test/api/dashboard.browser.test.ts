@@ -175,8 +175,12 @@ describe('the dashboard of a service provider', () => {
     await expectCounts({ INITIALIZED: before.INITIALIZED + 1, TERMINATED: before.TERMINATED + 1 });
     expect(Number(await page.locator('#orders-total').textContent())).toBe(total + 2);
     for (const refId of [completed, open]) {
-      expect(await page.locator(`#events li[data-ref-id="${refId}"][data-status="CREATED"]`).count()).toBe(1);
+      const created = page.locator(`#events li[data-ref-id="${refId}"][data-status="CREATED"]`);
+      await expect.poll(() => created.count(), { timeout: 10_000 }).toBe(1);
     }
+    // The same event never listed twice.
+    const sequences = await page.locator('#events li').evaluateAll((items) => items.map((item) => item.getAttribute('data-sequence')));
+    expect(new Set(sequences).size).toBe(sequences.length);
     expect(consoleErrors.filter((error) => !/ERR_INTERNET_DISCONNECTED|Failed to fetch|Failed to load resource/.test(error))).toEqual([]);
   });
 

@@ -382,6 +382,8 @@
 
     function connect(forGeneration) {
       if (forGeneration !== generation) return;
+      // One stream at a time: a reconnect racing the network's return replaces, not adds.
+      if (source) source.close();
       const url = `/graphql?query=${encodeURIComponent(EVENTS)}&variables=${encodeURIComponent(JSON.stringify({ after: lastSeen.toString() }))}`;
       const stream = new EventSource(url);
       source = stream;
