@@ -38,6 +38,7 @@ import { serveGraphqlOverWebSocket } from './graphql/websocket-server.js';
 import { useRequestBodyLimit } from './graphql/request-body-limit.js';
 import { subscriptionAudience } from './schema/subscriptions.js';
 import { isRestPath, serveRestRoute } from './rest/routes.js';
+import { createDashboard } from './dashboard/pages.js';
 
 export interface RunningService {
   /** Where the HTTP server listens, e.g. http://127.0.0.1:4000 (the bound port, not PUBLIC_URL). */
@@ -108,6 +109,7 @@ export async function startService(config: Config): Promise<RunningService> {
   const smsWorker = startSmsWorker({ prisma, dataProtection, gateway: createSmsGateway(config.sms, metrics), bus, metrics }, config.smsOutboxSweepSeconds);
   const webhookWorker = startWebhookWorker({ prisma, dataProtection, bus, metrics, config: config.webhooks });
   const termsPages = createTermsPages({ prisma, bus, termsVersion: config.termsVersion });
+  const dashboard = createDashboard({ prisma, oidc, config });
   const services: GraphQLContext['services'] = {
     prisma,
     database,
@@ -141,11 +143,11 @@ export async function startService(config: Config): Promise<RunningService> {
     maxRequestBodySize: false,
     plugins: [useOperationMetrics(metrics), useSharedSubscriptionExecution(subscriptionAudience), useRequestBodyLimit(MAX_GRAPHQL_BODY_BYTES)],
     graphiql: { title: 'Smart Registration Service', headers: GRAPHIQL_HEADERS, shouldPersistHeaders: true, subscriptionsProtocol: 'WS' },
-    context: async ({ request, connectionParams }) => ({
+    context: async ({ request, connectionParams, params, req }: { request: Request; connectionParams?: Record<string, unknown>; params?: { query?: string; operationName?: string | null }; req?: http.IncomingMessage }) => ({
       prisma,
       config,
       services,
-      viewer: await bearer.authenticate(connectionParams ? authorizationParam(connectionParams) : request.headers.get('authorization')),
+      viewer: await bearer.authenticate(connectionParams ? (authorizationParam(connectionParams) ?? (await dashboard.sessions.authorization(req, params))) : await dashboard.sessions.authorization(request, params)),
     }),
   });
 
@@ -207,6 +209,7 @@ export async function startService(config: Config): Promise<RunningService> {
     if (url === '/graphql' || url.startsWith('/graphql?')) return yoga(request, response);
     if (url.startsWith('/ipsp/') && (await simulators.handle(request, response))) return;
     if (url.startsWith('/terms/') && (await termsPages.handle(request, response))) return;
+    if (url.startsWith('/dashboard') && (await dashboard.handle(request, response))) return;
     if (url === '/.well-known/jwks.json' && request.method === 'GET') return sendJson(response, 200, { keys: await evidenceSigner.publicKeys() });
     if (isRestPath(url)) return serveRestRoute({ services, authenticate: bearer.authenticate, oidc: oidcCallback }, request, response);
     if (url === '/dev/sms' && request.method === 'GET' && config.testMode) return sendJson(response, 200, await listRecordedSms(prisma, dataProtection));
@@ -218,9 +221,9 @@ export async function startService(config: Config): Promise<RunningService> {
   webSocketConnections = () => webSockets.clients.size;
   const wsServer = serveGraphqlOverWebSocket<Record<string, unknown>>(
     {
-      onConnect: async ({ connectionParams }) => {
+      onConnect: async ({ connectionParams, ...ctx }) => {
         try {
-          await bearer.authenticate(authorizationParam(connectionParams ?? {}));
+          await bearer.authenticate(authorizationParam(connectionParams ?? {}) ?? (await dashboard.sessions.authorization(ctx.extra.request)));
           return true;
         } catch {
           return false;
@@ -343,7 +346,7 @@ async function sendMetrics(request: http.IncomingMessage, response: http.ServerR
   }
 }
 
-const ROUTES = ['graphql', 'oidc', 'ipsp', 'terms', 'health', 'metrics', 'dev'] as const;
+const ROUTES = ['graphql', 'oidc', 'ipsp', 'terms', 'health', 'metrics', 'dev', 'dashboard'] as const;
 
 /** A route label of bounded cardinality for a request path. */
 function routeOf(url: string): string {

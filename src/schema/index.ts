@@ -11,5 +11,6 @@ import './simulation.js';
 import './terms.js';
 import './verification.js';
 import './webhooks.js';
+import './statistics.js';
 
 export const schema = builder.toSchema();
