@@ -21,6 +21,7 @@ import { sendJson } from './partners/http-helpers.js';
 import { seedCatalogue } from './services/methods.js';
 import { createSimulation } from './services/simulation.js';
 import { startTimeoutJob } from './jobs/timeouts.js';
+import { startOrderRecoveryJob } from './jobs/order-recovery.js';
 import { markOrderStarted } from './services/order-store.js';
 import { createDataProtection, embeddedDataKeys } from './crypto/data-protection.js';
 import { createEvidenceSigner } from './crypto/evidence-signing.js';
@@ -35,6 +36,7 @@ import { useOperationMetrics } from './observability/graphql-plugin.js';
 import { useSharedSubscriptionExecution } from './graphql/shared-subscription-execution.js';
 import { serveGraphqlOverWebSocket } from './graphql/websocket-server.js';
 import { useRequestBodyLimit } from './graphql/request-body-limit.js';
+import { maskDatabaseOutage } from './graphql/database-outage.js';
 import { subscriptionAudience } from './schema/subscriptions.js';
 
 export interface RunningService {
@@ -137,7 +139,7 @@ export async function startService(config: Config): Promise<RunningService> {
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
-    maskedErrors: true,
+    maskedErrors: { maskError: maskDatabaseOutage },
     logging: {
       debug: (...args) => log().debug(args.map(String).join(' ')),
       info: (...args) => log().info(args.map(String).join(' ')),
@@ -275,6 +277,8 @@ export async function startService(config: Config): Promise<RunningService> {
     server.listen(config.port, config.host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
+  // Only once listening: re-opening an order calls the partner, whose simulator is served here.
+  const orderRecoveryJob = startOrderRecoveryJob({ ...services, metrics });
 
   let closing: Promise<void> | undefined;
   return {
@@ -290,7 +294,7 @@ export async function startService(config: Config): Promise<RunningService> {
         // Idle keep-alive connections are not cut here: a request racing onto one would be reset.
         // Every answer from now on says `Connection: close` instead.
         shuttingDown = true;
-        await Promise.all([timeoutJob.stop(), smsWorker.stop()]);
+        await Promise.all([timeoutJob.stop(), smsWorker.stop(), orderRecoveryJob.stop()]);
         // Streams complete (SSE requests end with them); WebSocket subscribers learn why (1001:
         // going away) and can reconnect to another process.
         await eventFeed.close();

@@ -204,13 +204,18 @@ export function createSimulators(options: {
     const body = (await readJson(request)) as { refId?: string; language?: string | null; initialData?: InitialIdentityData };
     const token = bearer(request);
     if (!body?.refId || !(await tokenFits(profile, token, body.refId))) return sendJson(response, 401, { error: 'invalid order token' });
-    const id = `${profile.slug.toUpperCase().replace(/[^A-Z]/g, '').slice(0, 4)}-${randomBytes(6).toString('hex').toUpperCase()}`;
+    const newId = `${profile.slug.toUpperCase().replace(/[^A-Z]/g, '').slice(0, 4)}-${randomBytes(6).toString('hex').toUpperCase()}`;
     // Plain SQL: this runs for every order placed (see services/order-store.ts for why).
+    // Idempotent per refId, as SRS needs of a partner: SRS opens an order again after a crash cut
+    // the first opening short, with a fresh token; the partner answers with the order it already
+    // has, now reached with that token.
     const now = new Date().toISOString();
-    await options.database.query(
+    const [{ id }] = await options.database.query<{ id: string }>(
       `INSERT INTO "SimulatedIdentification" (id, issuer, "refId", "orderToken", language, "initialDataSealed", "createdAt", "updatedAt")
-       VALUES ($1, $2, $3, $4, $5, $6, $7::timestamp, $7::timestamp)`,
-      [id, profile.issuer, body.refId, token!, body.language ?? null, options.dataProtection.seal(body.initialData ?? {}), now],
+       VALUES ($1, $2, $3, $4, $5, $6, $7::timestamp, $7::timestamp)
+       ON CONFLICT ("refId") DO UPDATE SET "orderToken" = EXCLUDED."orderToken", "updatedAt" = EXCLUDED."updatedAt"
+       RETURNING id`,
+      [newId, profile.issuer, body.refId, token!, body.language ?? null, options.dataProtection.seal(body.initialData ?? {}), now],
     );
     const url = new URL(`${publicUrl}/ipsp/${profile.slug}/ident/${id}`);
     url.searchParams.set('token', token!);
