@@ -31,6 +31,7 @@ import { createTermsPages } from './pages/terms.js';
 import { listRecordedSms } from './sms/recorded.js';
 import { schema } from './schema/index.js';
 import { configureLogging, log, requestIdFrom, withLogScope } from './observability/log.js';
+import { loggablePath } from './observability/redact.js';
 import { createMetrics, type ServiceMetrics } from './observability/metrics.js';
 import { useOperationMetrics } from './observability/graphql-plugin.js';
 import { useSharedSubscriptionExecution } from './graphql/shared-subscription-execution.js';
@@ -180,7 +181,7 @@ export async function startService(config: Config): Promise<RunningService> {
           scope.logger.info(
             {
               method: request.method,
-              path: (request.url ?? '/').split('?')[0],
+              path: loggablePath(request.url ?? '/'),
               status: response.statusCode,
               ms: Math.round(seconds * 1000),
               ...(scope.operation && { operation: scope.operation }),
