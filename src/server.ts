@@ -72,7 +72,7 @@ export async function startService(config: Config): Promise<RunningService> {
   await seedCatalogue(prisma, config.testMode);
   const simulatorSecrets = await ensureSimulatorClients(prisma);
   const dataProtection = createDataProtection(config.dataKeys ?? embeddedDataKeys(config.dataDir));
-  const evidenceSigner = createEvidenceSigner(prisma, config.publicUrl);
+  const evidenceSigner = createEvidenceSigner(prisma, config.publicUrl, dataProtection);
 
   let bus: EventBus;
   try {
@@ -90,7 +90,7 @@ export async function startService(config: Config): Promise<RunningService> {
   }
   // Orders this process is opening at their partner right now (see placeOrder).
   const ordersBeingOpened = new Set<string>();
-  const oidc = await createOidcProvider(config, { prisma, database }, {
+  const oidc = await createOidcProvider(config, { prisma, database, dataProtection }, {
     onOrderTokenIntrospected: async (refId) => {
       // A partner checking the token of an order this process is opening is SRS's own doing.
       if (!ordersBeingOpened.has(refId)) await markOrderStarted(database, refId, new Date());
@@ -104,7 +104,7 @@ export async function startService(config: Config): Promise<RunningService> {
   // Filled in once the WebSocket server exists.
   let webSocketConnections = () => 0;
   const metrics = createMetrics({ prisma, openSubscriptions: () => eventFeed.listeners, webSocketConnections: () => webSocketConnections() });
-  const orderTokens = createOrderTokens(oidc);
+  const orderTokens = createOrderTokens(oidc, dataProtection);
   const connectors = (issuer: string) => {
     const profile = partnerByIssuer(issuer);
     return profile ? createHttpConnector(`${config.internalUrl}/ipsp/${profile.slug}/api`) : undefined;
@@ -131,7 +131,7 @@ export async function startService(config: Config): Promise<RunningService> {
     dataProtection,
     evidenceSigner,
     onSmsQueued: smsWorker.wake,
-    simulation: createSimulation({ prisma, internalUrl: config.internalUrl, testMode: config.testMode }),
+    simulation: createSimulation({ prisma, internalUrl: config.internalUrl, testMode: config.testMode, orderTokens }),
     eventFeed,
     tokenStillValid: bearer.stillValid,
   };

@@ -132,6 +132,9 @@ export function createSimulators(options: {
 }): Simulators {
   const { prisma, publicUrl } = options;
   const initialDataOf = (identification: SimulatedIdentification) => options.dataProtection.open<InitialIdentityData>(identification.initialDataSealed);
+  // The order token is sealed too (a row sealed before the token was, holds it in clear).
+  const tokenOf = (identification: SimulatedIdentification) =>
+    identification.orderToken.startsWith('v1.') ? options.dataProtection.open<string>(identification.orderToken) : identification.orderToken;
   const apis = new Map<string, SrsApiClient>();
   const apiFor = (profile: PartnerProfile): SrsApiClient => {
     let api = apis.get(profile.issuer);
@@ -215,7 +218,7 @@ export function createSimulators(options: {
        VALUES ($1, $2, $3, $4, $5, $6, $7::timestamp, $7::timestamp)
        ON CONFLICT ("refId") DO UPDATE SET "orderToken" = EXCLUDED."orderToken", "updatedAt" = EXCLUDED."updatedAt"
        RETURNING id`,
-      [newId, profile.issuer, body.refId, token!, body.language ?? null, options.dataProtection.seal(body.initialData ?? {}), now],
+      [newId, profile.issuer, body.refId, options.dataProtection.seal(token!), body.language ?? null, options.dataProtection.seal(body.initialData ?? {}), now],
     );
     const url = new URL(`${publicUrl}/ipsp/${profile.slug}/ident/${id}`);
     url.searchParams.set('token', token!);
@@ -226,7 +229,7 @@ export function createSimulators(options: {
 
   async function cancelOrder(profile: PartnerProfile, id: string, request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
     const identification = await prisma.simulatedIdentification.findUnique({ where: { id } });
-    if (!identification || identification.issuer !== profile.issuer || bearer(request) !== identification.orderToken) return sendJson(response, 404, { error: 'unknown order' });
+    if (!identification || identification.issuer !== profile.issuer || bearer(request) !== tokenOf(identification)) return sendJson(response, 404, { error: 'unknown order' });
     await prisma.simulatedIdentification.update({ where: { id }, data: { closed: true } });
     response.writeHead(204).end();
   }
@@ -234,7 +237,7 @@ export function createSimulators(options: {
   /** Test mode only: applies an outcome without a browser (behind simulateIdentification). */
   async function simulate(profile: PartnerProfile, id: string, request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
     const identification = await prisma.simulatedIdentification.findUnique({ where: { id } });
-    if (!identification || identification.issuer !== profile.issuer || bearer(request) !== identification.orderToken) return sendJson(response, 404, { error: 'unknown order' });
+    if (!identification || identification.issuer !== profile.issuer || bearer(request) !== tokenOf(identification)) return sendJson(response, 404, { error: 'unknown order' });
     const body = (await readJson(request)) as { outcome?: SimulatedOutcome; reason?: string };
     if (!body?.outcome || !SIMULATED_OUTCOMES.includes(body.outcome)) return sendJson(response, 400, { error: 'unknown outcome' });
     // The order's initial data where it has some, sample values for the rest.
@@ -263,7 +266,7 @@ export function createSimulators(options: {
       sendHtml(response, 410, page(profile.title, '<p>This identification has ended. Ask your service provider for a new link.</p>'));
       return undefined;
     }
-    if (!token || token !== identification.orderToken || !(await tokenFits(profile, token, identification.refId))) {
+    if (!token || token !== tokenOf(identification) || !(await tokenFits(profile, token, identification.refId))) {
       sendHtml(response, 403, page(profile.title, '<p>This link is not valid (any more). Ask your service provider for a new link.</p>'));
       return undefined;
     }
@@ -370,7 +373,7 @@ export function createSimulators(options: {
     if (!identification || identification.issuer !== profile.issuer || identification.closed) {
       return sendHtml(response, 404, lookup.replace('</main>', '<p class="notice" role="alert">No open registration has this code.</p></main>'));
     }
-    sendHtml(response, 200, identificationPage(profile, identification, identification.orderToken));
+    sendHtml(response, 200, identificationPage(profile, identification, tokenOf(identification)));
   }
 
   return {

@@ -180,7 +180,7 @@ export async function openAtPartner(deps: OrderServiceDeps, order: Order, method
       orderId: order.id,
       to: 'INITIALIZED',
       actor: 'system',
-      data: { ipspOrderId: opened.ipspOrderId, targetUrl: opened.targetUrl, orderToken },
+      data: { ipspOrderId: opened.ipspOrderId, targetUrl: deps.orderTokens.sealSecret(opened.targetUrl), orderToken: deps.orderTokens.sealSecret(orderToken) },
     });
     if (initialized.ok) return initialized;
     // Opened meanwhile by the recovery of a request taken for dead (or cancelled): that order
@@ -210,7 +210,7 @@ export async function cancelOrder(deps: OrderServiceDeps, viewer: Viewer, input:
     // The order is cancelled here whatever the partner says; a partner that cannot be reached
     // ends its side by the target URL's expiry or the revoked token.
     await deps.connectors(order.issuer)
-      ?.cancelOrder({ refId: order.refId, ipspOrderId: order.ipspOrderId, orderToken: order.orderToken })
+      ?.cancelOrder({ refId: order.refId, ipspOrderId: order.ipspOrderId, orderToken: deps.orderTokens.openSecret(order.orderToken) })
       .catch((error: unknown) => logForOrder(order.refId).warn({ err: error, issuer: order.issuer }, 'cancelling the order at the partner failed'));
   }
   if (result.ok && order.orderToken) await deps.orderTokens.revoke(order.orderToken);
