@@ -192,7 +192,7 @@ export async function openAtPartner(deps: OrderServiceDeps, order: Order, method
     if (orderToken) await deps.orderTokens.revoke(orderToken).catch(() => undefined);
     // Without its database the order cannot be failed either: it stays CREATED for the recovery
     // job, and the client gets SERVICE_UNAVAILABLE (a replay of its key finds the order).
-    if (isDatabaseUnavailable(error)) throw error;
+    if (!(error instanceof PartnerError) && isDatabaseUnavailable(error)) throw error;
     const reason = error instanceof PartnerError ? error.message : 'The partner could not open the order.';
     if (!(error instanceof PartnerError)) logForOrder(order.refId).error({ err: error, issuer: order.issuer }, 'opening the order at the partner failed');
     return transitionOrder(deps, { orderId: order.id, to: 'ERROR', reason, actor: 'system' });
