@@ -7,6 +7,7 @@ import { createClient, disableClient, InvalidClientInputError, listClients } fro
 import { ALL_SCOPES, CLIENT_ROLES } from './auth/scopes.js';
 import { rotateServiceKey } from './auth/service-keys.js';
 import { EVIDENCE_KEY_PURPOSE } from './crypto/evidence-signing.js';
+import { createDataProtection, embeddedDataKeys } from './crypto/data-protection.js';
 import { revokeEvidence } from './services/evidence-admin.js';
 import { createRedisEventBus } from './events/redis-bus.js';
 import { announceInvalidationThroughPostgres } from './events/postgres-bus.js';
@@ -68,7 +69,7 @@ async function run(argv: string[]): Promise<void> {
       if (revoked === 'already-revoked') console.log(`Evidence ${rest[0]} was already revoked.`);
       else console.log(`Revoked evidence ${revoked.id}: ${revoked.revocationReason}`);
     } else if (group === 'keys') {
-      console.log(`Evidence is now signed with key ${await rotateServiceKey(prisma, EVIDENCE_KEY_PURPOSE)}; earlier keys stay published.`);
+      console.log(`Evidence is now signed with key ${await rotateServiceKey(prisma, EVIDENCE_KEY_PURPOSE, createDataProtection(config.dataKeys ?? embeddedDataKeys(config.dataDir)))}; earlier keys stay published.`);
     } else if (command === 'create') {
       const scopes = values.scope?.flatMap((scope) => scope.split(/[\s,]+/)).filter(Boolean);
       const { client, clientSecret } = await createClient(prisma, { name: values.name!, role: values.role!, issuer: values.issuer, scopes });

@@ -19,6 +19,7 @@ const environmentSchema = z.object({
   INTERNAL_URL: z.url({ protocol: /^https?$/ }).optional(),
   SUBSCRIPTION_TOKEN_CHECK_SECONDS: z.coerce.number().min(0.1).max(3600).default(10),
   TIMEOUT_SWEEP_SECONDS: z.coerce.number().min(0.1).max(3600).default(30),
+  ORDER_RECOVERY_GRACE_SECONDS: z.coerce.number().min(1).max(3600).default(30),
   DATA_ENCRYPTION_KEYS: z.string().optional(),
   DATA_HASH_KEY: z.string().optional(),
   TERMS_VERSION: z.string().min(1).max(50).default('2026-11'),
@@ -56,6 +57,8 @@ export interface Config {
   subscriptionTokenCheckSeconds: number;
   /** How often the timeout job looks for orders past their method's limits. */
   timeoutSweepSeconds: number;
+  /** How long an order may stay CREATED without a target URL before the recovery job opens it again (its opener died). */
+  orderRecoveryGraceSeconds: number;
   /** Keys for personal data at rest; unset in embedded mode: generated into the data folder. */
   dataKeys?: DataKeys;
   /** The version of the T&C users accept. */
@@ -158,6 +161,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     internalUrl: (values.INTERNAL_URL ?? `http://127.0.0.1:${values.PORT}`).replace(/\/+$/, ''),
     subscriptionTokenCheckSeconds: values.SUBSCRIPTION_TOKEN_CHECK_SECONDS,
     timeoutSweepSeconds: values.TIMEOUT_SWEEP_SECONDS,
+    orderRecoveryGraceSeconds: values.ORDER_RECOVERY_GRACE_SECONDS,
     dataKeys,
     termsVersion: values.TERMS_VERSION,
     termsLinkTtlHours: values.TERMS_LINK_TTL_HOURS,

@@ -21,6 +21,7 @@ import { sendJson } from './partners/http-helpers.js';
 import { seedCatalogue } from './services/methods.js';
 import { createSimulation } from './services/simulation.js';
 import { startTimeoutJob } from './jobs/timeouts.js';
+import { startOrderRecoveryJob } from './jobs/order-recovery.js';
 import { markOrderStarted } from './services/order-store.js';
 import { createDataProtection, embeddedDataKeys } from './crypto/data-protection.js';
 import { createEvidenceSigner } from './crypto/evidence-signing.js';
@@ -31,11 +32,13 @@ import { createTermsPages } from './pages/terms.js';
 import { listRecordedSms } from './sms/recorded.js';
 import { schema } from './schema/index.js';
 import { configureLogging, log, requestIdFrom, withLogScope } from './observability/log.js';
+import { loggablePath } from './observability/redact.js';
 import { createMetrics, type ServiceMetrics } from './observability/metrics.js';
 import { useOperationMetrics } from './observability/graphql-plugin.js';
 import { useSharedSubscriptionExecution } from './graphql/shared-subscription-execution.js';
 import { serveGraphqlOverWebSocket } from './graphql/websocket-server.js';
 import { useRequestBodyLimit } from './graphql/request-body-limit.js';
+import { maskDatabaseOutage } from './graphql/database-outage.js';
 import { subscriptionAudience } from './schema/subscriptions.js';
 import { isRestPath, serveRestRoute } from './rest/routes.js';
 import { createDashboard } from './dashboard/pages.js';
@@ -72,7 +75,7 @@ export async function startService(config: Config): Promise<RunningService> {
   await seedCatalogue(prisma, config.testMode, servedIssuers(config));
   const simulatorSecrets = await ensureSimulatorClients(prisma, simulatedIssuers(config));
   const dataProtection = createDataProtection(config.dataKeys ?? embeddedDataKeys(config.dataDir));
-  const evidenceSigner = createEvidenceSigner(prisma, config.publicUrl);
+  const evidenceSigner = createEvidenceSigner(prisma, config.publicUrl, dataProtection);
 
   let bus: EventBus;
   try {
@@ -90,7 +93,7 @@ export async function startService(config: Config): Promise<RunningService> {
   }
   // Orders this process is opening at their partner right now (see placeOrder).
   const ordersBeingOpened = new Set<string>();
-  const oidc = await createOidcProvider(config, { prisma, database }, {
+  const oidc = await createOidcProvider(config, { prisma, database, dataProtection }, {
     onOrderTokenIntrospected: async (refId) => {
       // A partner checking the token of an order this process is opening is SRS's own doing.
       if (!ordersBeingOpened.has(refId)) await markOrderStarted(database, refId, new Date());
@@ -104,7 +107,7 @@ export async function startService(config: Config): Promise<RunningService> {
   // Filled in once the WebSocket server exists.
   let webSocketConnections = () => 0;
   const metrics = createMetrics({ prisma, openSubscriptions: () => eventFeed.listeners, webSocketConnections: () => webSocketConnections() });
-  const orderTokens = createOrderTokens(oidc);
+  const orderTokens = createOrderTokens(oidc, dataProtection);
   const { connectors, simulators } = createPartnerRegistry(config, { prisma, database, secrets: simulatorSecrets, dataProtection });
   const smsWorker = startSmsWorker({ prisma, dataProtection, gateway: createSmsGateway(config.sms, metrics), bus, metrics }, config.smsOutboxSweepSeconds);
   const webhookWorker = startWebhookWorker({ prisma, dataProtection, bus, metrics, config: config.webhooks });
@@ -121,7 +124,7 @@ export async function startService(config: Config): Promise<RunningService> {
     dataProtection,
     evidenceSigner,
     onSmsQueued: smsWorker.wake,
-    simulation: createSimulation({ prisma, internalUrl: config.internalUrl, testMode: config.testMode }),
+    simulation: createSimulation({ prisma, internalUrl: config.internalUrl, testMode: config.testMode, orderTokens }),
     eventFeed,
     tokenStillValid: bearer.stillValid,
     onWebhooksQueued: webhookWorker.wake,
@@ -131,7 +134,7 @@ export async function startService(config: Config): Promise<RunningService> {
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
-    maskedErrors: true,
+    maskedErrors: { maskError: maskDatabaseOutage },
     logging: {
       debug: (...args) => log().debug(args.map(String).join(' ')),
       info: (...args) => log().info(args.map(String).join(' ')),
@@ -172,7 +175,7 @@ export async function startService(config: Config): Promise<RunningService> {
           scope.logger.info(
             {
               method: request.method,
-              path: (request.url ?? '/').split('?')[0],
+              path: loggablePath(request.url ?? '/'),
               status: response.statusCode,
               ms: Math.round(seconds * 1000),
               ...(scope.operation && { operation: scope.operation }),
@@ -271,6 +274,8 @@ export async function startService(config: Config): Promise<RunningService> {
     server.listen(config.port, config.host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
+  // Only once listening: re-opening an order calls the partner, whose simulator is served here.
+  const orderRecoveryJob = startOrderRecoveryJob({ ...services, metrics });
 
   let closing: Promise<void> | undefined;
   return {
@@ -286,7 +291,7 @@ export async function startService(config: Config): Promise<RunningService> {
         // Idle keep-alive connections are not cut here: a request racing onto one would be reset.
         // Every answer from now on says `Connection: close` instead.
         shuttingDown = true;
-        await Promise.all([timeoutJob.stop(), smsWorker.stop(), webhookWorker.stop()]);
+        await Promise.all([timeoutJob.stop(), smsWorker.stop(), webhookWorker.stop(), orderRecoveryJob.stop()]);
         // Streams complete (SSE requests end with them); WebSocket subscribers learn why (1001:
         // going away) and can reconnect to another process.
         await eventFeed.close();

@@ -103,8 +103,10 @@ export function createBearerAuthenticator(deps: { provider: Provider; prisma: Pr
       try {
         await authenticate(`Bearer ${accessToken}`);
         return true;
-      } catch {
-        return false;
+      } catch (error) {
+        // Only a refused token ends a stream: a check that could not reach the database says
+        // nothing about the token (the stream keeps it and the next check asks again).
+        return !(error instanceof GraphQLError && error.extensions.code === 'UNAUTHENTICATED');
       }
     },
     forgetToken(accessToken) {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { DatabaseHandle } from '../db/adapter.js';
 
@@ -45,10 +46,11 @@ export function createOidcAdapter(options: OidcStorageOptions) {
     constructor(private readonly type: string) {}
 
     async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+      const { jti: _token, ...withoutToken } = payload;
       const write: PayloadWrite = {
-        id,
+        id: storedIdOf(id),
         type: this.type,
-        payload,
+        payload: withoutToken,
         grantId: payload.grantId ?? null,
         userCode: payload.userCode ?? null,
         uid: payload.uid ?? null,
@@ -56,7 +58,7 @@ export function createOidcAdapter(options: OidcStorageOptions) {
         clientId: payload.clientId ?? null,
       };
       // Of two writes of one payload in one turn, the later one wins, as it would one by one.
-      const stored = await writePayload(JSON.stringify([id, this.type]), write);
+      const stored = await writePayload(JSON.stringify([write.id, this.type]), write);
       if (!stored) refuseDisabledClient(payload.clientId!);
     }
 
@@ -65,9 +67,12 @@ export function createOidcAdapter(options: OidcStorageOptions) {
       // oidc-provider looks a presented token up as every kind it could be at once (access token,
       // client credentials): those lookups, and identical ones of other requests, share an answer.
       const requester = options.authenticatedClientId() ?? null;
-      const found = await lookUpPayloads(JSON.stringify([id, requester]), { id, requester });
+      const storedId = storedIdOf(id);
+      const found = await lookUpPayloads(JSON.stringify([storedId, requester]), { id: storedId, requester });
       if (requester !== null && !found.requesterEnabled) refuseDisabledClient(requester);
-      return unlessExpired(found.payloads.find((row) => row.type === this.type));
+      const payload = unlessExpired(found.payloads.find((row) => row.type === this.type));
+      // The token itself is not stored: the one presented is what was found.
+      return payload && { ...payload, jti: id };
     }
 
     async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
@@ -85,12 +90,12 @@ export function createOidcAdapter(options: OidcStorageOptions) {
       await query(
         `UPDATE "OidcPayload" SET "consumedAt" = $3::timestamp(3), payload = payload || jsonb_build_object('consumed', $4::int)
          WHERE id = $1 AND type = $2`,
-        [id, this.type, timestampParameter(now), Math.floor(now / 1000)],
+        [storedIdOf(id), this.type, timestampParameter(now), Math.floor(now / 1000)],
       );
     }
 
     async destroy(id: string): Promise<void> {
-      await query(`DELETE FROM "OidcPayload" WHERE id = $1 AND type = $2`, [id, this.type]);
+      await query(`DELETE FROM "OidcPayload" WHERE id = $1 AND type = $2`, [storedIdOf(id), this.type]);
       options.onDestroyed?.(this.type, id);
     }
 
@@ -98,6 +103,15 @@ export function createOidcAdapter(options: OidcStorageOptions) {
       await query(`DELETE FROM "OidcPayload" WHERE "grantId" = $1`, [grantId]);
     }
   };
+}
+
+/**
+ * How a payload's id is stored: its SHA-256. The ids of tokens are the tokens themselves, which
+ * open the API (or an order's target URL); a copy of the database must not hand them out. The
+ * tokens are 256 random bits, so an unsalted fast hash is enough: there is nothing to guess.
+ */
+export function storedIdOf(id: string): string {
+  return createHash('sha256').update(id).digest('base64url');
 }
 
 /**

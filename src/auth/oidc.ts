@@ -9,6 +9,7 @@ import { clientSecretMatches } from './clients.js';
 import { createMemoryOidcAdapter, createOidcAdapter, type OidcStorageOptions } from './oidc-adapter.js';
 import { ALL_SCOPES, INTROSPECTING_ROLES, type ClientRole } from './scopes.js';
 import { loadServiceKeys } from './service-keys.js';
+import type { DataProtection } from '../crypto/data-protection.js';
 import { orderClaimsOf } from './order-tokens.js';
 import { logForOrder } from '../observability/log.js';
 
@@ -21,7 +22,7 @@ export const OIDC_MOUNT_PATH = '/oidc';
  */
 export async function createOidcProvider(
   config: Config,
-  { prisma, database }: { prisma: PrismaClient; database: DatabaseHandle },
+  { prisma, database, dataProtection }: { prisma: PrismaClient; database: DatabaseHandle; dataProtection?: DataProtection },
   hooks: {
     onOrderTokenIntrospected?: (refId: string) => Promise<void>;
     /** A token was revoked or otherwise destroyed. */
@@ -38,7 +39,7 @@ export async function createOidcProvider(
       if (type === 'ClientCredentials') hooks.onTokenDestroyed?.(id);
     },
   };
-  const keys = await loadServiceKeys(prisma, 'oidc');
+  const keys = await loadServiceKeys(prisma, 'oidc', dataProtection);
   const provider = new Provider(`${config.publicUrl}${OIDC_MOUNT_PATH}`, {
     adapter: config.oidcStore === 'memory' ? createMemoryOidcAdapter(storage) : createOidcAdapter(storage),
     jwks: { keys: keys as never },

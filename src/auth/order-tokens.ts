@@ -1,4 +1,5 @@
 import type Provider from 'oidc-provider';
+import type { DataProtection } from '../crypto/data-protection.js';
 
 /** A year stands for "until cancelled": the token is revoked when the order ends anyway. */
 const UNTIL_CANCELLED_SECONDS = 365 * 24 * 60 * 60;
@@ -11,16 +12,34 @@ export interface OrderTokenClaims {
 export interface OrderTokens {
   /** Issues the token that goes into an order's target URL; introspection shows its claims. */
   issue(order: { refId: string; clientId: string; issuer: string }, expiresAt: Date | null): Promise<string>;
+  /** Revokes a token, given in clear or as stored (sealed). */
   revoke(token: string): Promise<void>;
+  /** An order's token or target URL (which carries it) as stored: sealed like personal data. */
+  sealSecret(value: string): string;
+  /** The clear value of what sealSecret stored (a value stored in clear before sealing is given back as it is). */
+  openSecret(stored: string): string;
+  openSecret(stored: string | null): string | null;
 }
+
+// What DataProtection.seal writes: never the start of a token (base64url) or of a URL.
+const SEALED = /^v1\.[\w-]+\./;
 
 /**
  * Order tokens are OAuth2 access tokens of the service provider's client, with the order in
  * their claims; partners check them with token introspection. They are not API tokens: bearer
  * authentication refuses them.
  */
-export function createOrderTokens(provider: Provider): OrderTokens {
+export function createOrderTokens(provider: Provider, protection?: DataProtection): OrderTokens {
+  function openSecret(stored: string): string;
+  function openSecret(stored: string | null): string | null;
+  function openSecret(stored: string | null): string | null {
+    if (stored === null || !SEALED.test(stored)) return stored;
+    if (!protection) throw new Error('An order secret is sealed: the data keys are needed to open it.');
+    return protection.open<string>(stored);
+  }
   return {
+    sealSecret: (value) => (protection ? protection.seal(value) : value),
+    openSecret,
     async issue(order, expiresAt) {
       const client = await provider.Client.find(order.clientId);
       if (!client) throw new Error(`Client ${order.clientId} is unknown or disabled`);
@@ -30,7 +49,7 @@ export function createOrderTokens(provider: Provider): OrderTokens {
       return token.save();
     },
     async revoke(value) {
-      const token = await provider.ClientCredentials.find(value, { ignoreExpiration: true });
+      const token = await provider.ClientCredentials.find(openSecret(value), { ignoreExpiration: true });
       await token?.destroy();
     },
   };

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { CompactSign, importJWK, type JWK } from 'jose';
 import type { PrismaClient } from '../generated/prisma/client.js';
-import { loadServiceKeys } from '../auth/service-keys.js';
+import { loadServiceKeys, publicJwkOf } from '../auth/service-keys.js';
+import type { DataProtection } from './data-protection.js';
 
 export const EVIDENCE_KEY_PURPOSE = 'evidence';
 
@@ -42,12 +43,13 @@ export interface EvidenceSigner {
 
 /**
  * Signs evidence with the newest active evidence key (ES256). Retired keys stay published, so
- * evidence signed before a rotation keeps verifying.
+ * evidence signed before a rotation keeps verifying. With `protection`, the private keys are
+ * stored sealed with the data keys (see service-keys.ts).
  */
-export function createEvidenceSigner(prisma: PrismaClient, issuer: string): EvidenceSigner {
+export function createEvidenceSigner(prisma: PrismaClient, issuer: string, protection?: DataProtection): EvidenceSigner {
   return {
     async sign(claims) {
-      const keys = await loadServiceKeys(prisma, EVIDENCE_KEY_PURPOSE);
+      const keys = await loadServiceKeys(prisma, EVIDENCE_KEY_PURPOSE, protection);
       const jwk = keys[keys.length - 1] as JWK;
       const key = await importJWK(jwk, 'ES256');
       const payload = { iss: issuer, iat: Math.floor(Date.now() / 1000), ...claims };
@@ -56,12 +58,9 @@ export function createEvidenceSigner(prisma: PrismaClient, issuer: string): Evid
         .sign(key);
     },
     async publicKeys() {
-      await loadServiceKeys(prisma, EVIDENCE_KEY_PURPOSE);
+      await loadServiceKeys(prisma, EVIDENCE_KEY_PURPOSE, protection);
       const rows = await prisma.serviceKey.findMany({ where: { purpose: EVIDENCE_KEY_PURPOSE }, orderBy: { createdAt: 'asc' } });
-      return rows.map((row) => {
-        const { d: _private, ...publicJwk } = row.privateJwk as JWK;
-        return publicJwk;
-      });
+      return rows.map((row) => publicJwkOf(row.privateJwk) as JWK);
     },
   };
 }

@@ -43,18 +43,32 @@ export async function createPostgresEventBus(options: { url: string; database: S
     client.on('notification', fromDatabase);
     client.on('end', () => {
       if (listener === client) listener = undefined;
-      if (!closed) setTimeout(relisten, RECONNECT_MS).unref();
+      listenLater();
     });
-    await client.connect();
-    await client.query(`LISTEN ${NOTICE_CHANNEL}; LISTEN ${INVALIDATION_CHANNEL}`);
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${NOTICE_CHANNEL}; LISTEN ${INVALIDATION_CHANNEL}`);
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
     if (closed) return void (await client.end());
     listener = client;
   };
+  // One attempt at a time: a failed connection reports both its error and its end, and each
+  // scheduling its own retry would multiply the listening connections with every failure.
+  let retry: NodeJS.Timeout | undefined;
+  const listenLater = () => {
+    if (closed || retry) return;
+    retry = setTimeout(relisten, RECONNECT_MS);
+    retry.unref();
+  };
   const relisten = () => {
-    if (closed) return;
+    retry = undefined;
+    if (closed || listener) return;
     listen().catch((error: unknown) => {
       options.onError(`PostgreSQL notices: listening again failed: ${(error as Error).message}`);
-      setTimeout(relisten, RECONNECT_MS).unref();
+      listenLater();
     });
   };
   await listen();
@@ -92,6 +106,7 @@ export async function createPostgresEventBus(options: { url: string; database: S
     async close() {
       if (pending.length) flush();
       closed = true;
+      clearTimeout(retry);
       await sending;
       await local.close();
       await listener?.end();

@@ -5,7 +5,7 @@ import { isWorker, metricsOfAllWorkers } from '../workers.js';
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-export type JobName = 'timeouts' | 'sms-outbox' | 'webhooks';
+export type JobName = 'timeouts' | 'sms-outbox' | 'webhooks' | 'order-recovery';
 
 /** The service's Prometheus metrics, one registry per running service (with WORKERS, answered for all workers). */
 export interface ServiceMetrics {

@@ -153,6 +153,9 @@ export function createSimulators(options: {
 }): Simulators {
   const { prisma, publicUrl } = options;
   const initialDataOf = (identification: SimulatedIdentification) => options.dataProtection.open<InitialIdentityData>(identification.initialDataSealed);
+  // The order token is sealed too (a row sealed before the token was, holds it in clear).
+  const tokenOf = (identification: SimulatedIdentification) =>
+    identification.orderToken.startsWith('v1.') ? options.dataProtection.open<string>(identification.orderToken) : identification.orderToken;
   const apis = new Map<string, SrsApiClient>();
   const apiFor = (profile: PartnerProfile): SrsApiClient => {
     let api = apis.get(profile.issuer);
@@ -226,13 +229,18 @@ export function createSimulators(options: {
     const body = (await readJson(request)) as { refId?: string; language?: string | null; initialData?: InitialIdentityData };
     const token = bearer(request);
     if (!body?.refId || !(await tokenFits(profile, token, body.refId))) return sendJson(response, 401, { error: 'invalid order token' });
-    const id = `${profile.slug.toUpperCase().replace(/[^A-Z]/g, '').slice(0, 4)}-${randomBytes(6).toString('hex').toUpperCase()}`;
+    const newId = `${profile.slug.toUpperCase().replace(/[^A-Z]/g, '').slice(0, 4)}-${randomBytes(6).toString('hex').toUpperCase()}`;
     // Plain SQL: this runs for every order placed (see services/order-store.ts for why).
+    // Idempotent per refId, as SRS needs of a partner: SRS opens an order again after a crash cut
+    // the first opening short, with a fresh token; the partner answers with the order it already
+    // has, now reached with that token.
     const now = new Date().toISOString();
-    await options.database.query(
+    const [{ id }] = await options.database.query<{ id: string }>(
       `INSERT INTO "SimulatedIdentification" (id, issuer, "refId", "orderToken", language, "initialDataSealed", "createdAt", "updatedAt")
-       VALUES ($1, $2, $3, $4, $5, $6, $7::timestamp, $7::timestamp)`,
-      [id, profile.issuer, body.refId, token!, body.language ?? null, options.dataProtection.seal(body.initialData ?? {}), now],
+       VALUES ($1, $2, $3, $4, $5, $6, $7::timestamp, $7::timestamp)
+       ON CONFLICT ("refId") DO UPDATE SET "orderToken" = EXCLUDED."orderToken", "updatedAt" = EXCLUDED."updatedAt"
+       RETURNING id`,
+      [newId, profile.issuer, body.refId, options.dataProtection.seal(token!), body.language ?? null, options.dataProtection.seal(body.initialData ?? {}), now],
     );
     const url = new URL(`${publicUrl}/ipsp/${profile.slug}/ident/${id}`);
     url.searchParams.set('token', token!);
@@ -243,7 +251,7 @@ export function createSimulators(options: {
 
   async function cancelOrder(profile: PartnerProfile, id: string, request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
     const identification = await prisma.simulatedIdentification.findUnique({ where: { id } });
-    if (!identification || identification.issuer !== profile.issuer || bearer(request) !== identification.orderToken) return sendJson(response, 404, { error: 'unknown order' });
+    if (!identification || identification.issuer !== profile.issuer || bearer(request) !== tokenOf(identification)) return sendJson(response, 404, { error: 'unknown order' });
     await prisma.simulatedIdentification.update({ where: { id }, data: { closed: true } });
     response.writeHead(204).end();
   }
@@ -251,7 +259,7 @@ export function createSimulators(options: {
   /** Test mode only: applies an outcome without a browser (behind simulateIdentification). */
   async function simulate(profile: PartnerProfile, id: string, request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
     const identification = await prisma.simulatedIdentification.findUnique({ where: { id } });
-    if (!identification || identification.issuer !== profile.issuer || bearer(request) !== identification.orderToken) return sendJson(response, 404, { error: 'unknown order' });
+    if (!identification || identification.issuer !== profile.issuer || bearer(request) !== tokenOf(identification)) return sendJson(response, 404, { error: 'unknown order' });
     const body = (await readJson(request)) as { outcome?: SimulatedOutcome; reason?: string };
     if (!body?.outcome || !SIMULATED_OUTCOMES.includes(body.outcome)) return sendJson(response, 400, { error: 'unknown outcome' });
     // The order's initial data where it has some, sample values for the rest.
@@ -301,7 +309,7 @@ export function createSimulators(options: {
       sendMessage(response, 410, profile, language, t('simulator.ended'));
       return undefined;
     }
-    if (!token || token !== identification.orderToken || !(await tokenFits(profile, token, identification.refId))) {
+    if (!token || token !== tokenOf(identification) || !(await tokenFits(profile, token, identification.refId))) {
       sendMessage(response, 403, profile, language, t('simulator.notValid'));
       return undefined;
     }

@@ -51,7 +51,12 @@ export const OrderType = builder.prismaNode('Order', {
     method: t.relation('method', { description: 'The identification method of the order.' }),
     status: t.field({ type: OrderStatusEnum, description: 'The current status.', resolve: (order) => order.status }),
     statusReason: t.exposeString('statusReason', { nullable: true, description: 'The reason given with the current status, verbatim from the partner.' }),
-    targetUrl: t.exposeString('targetUrl', { nullable: true, description: 'Where to send the end user; use it exactly as given.' }),
+    targetUrl: t.string({
+      nullable: true,
+      description: 'Where to send the end user; use it exactly as given.',
+      // Stored sealed: it carries the order token (see order-tokens.ts).
+      resolve: (order, _args, context) => context.services.orderTokens.openSecret(order.targetUrl),
+    }),
     targetUrlExpiresAt: t.expose('targetUrlExpiresAt', { type: 'DateTime', nullable: true, description: 'When the target URL stops working; null: until the order is cancelled.' }),
     externalId: t.exposeString('externalId', { nullable: true, description: 'The service provider’s own id, e.g. for its billing.' }),
     language: t.exposeString('language', { nullable: true, description: 'The language of the identification process.' }),

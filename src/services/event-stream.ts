@@ -1,9 +1,13 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { GraphQLError } from 'graphql';
 import type { OrderEvent, Prisma, PrismaClient } from '../generated/prisma/client.js';
 import type { Viewer } from '../context.js';
 import type { EventFeed, FeedBatch, FeedEvent } from '../events/feed.js';
+import { isDatabaseUnavailable } from '../db/availability.js';
 
 const PAGE = 200;
+/** How long a stream waits before reading the table again when the database was unreachable. */
+const TABLE_RETRY_MS = 1000;
 
 export interface EventStreamOptions {
   prisma: PrismaClient;
@@ -158,7 +162,13 @@ class OrderEventStream implements AsyncIterableIterator<OrderEvent> {
         if (feed.tail > this.last) this.behind = true;
       }
     } catch (error) {
-      this.fail(error);
+      if (!isDatabaseUnavailable(error)) this.fail(error);
+      else {
+        // The database is away (restarting, say): the stream stays open and reads again later,
+        // then delivers what it missed, in order.
+        this.behind = true;
+        await sleep(TABLE_RETRY_MS);
+      }
     } finally {
       this.readingTable = false;
       this.serve();

@@ -59,6 +59,11 @@ export async function findOrderByIdempotencyKey(sql: SqlRunner, clientId: string
   return row ? orderOf(row) : null;
 }
 
+export async function findOrderById(sql: SqlRunner, id: string): Promise<Order | null> {
+  const [row] = await sql.query<OrderRow>(`SELECT ${ORDER_COLUMNS} FROM "Order" WHERE id = $1`, [id]);
+  return row ? orderOf(row) : null;
+}
+
 export type NewOrder = Pick<
   Order,
   | 'refId'
@@ -212,4 +217,26 @@ export async function readEventsAfter(
     clientId,
     issuer,
   }));
+}
+
+/**
+ * Claims orders left CREATED without a target URL since before `staleBefore` (the request opening
+ * them died): their `updatedAt` becomes `now`, so no other process claims them again before the
+ * grace has passed once more, and rows another process holds are skipped. Orders whose target URL
+ * has expired are left to the timeout job. `orderId`: only that order.
+ */
+export async function claimInterruptedOrders(sql: SqlRunner, claim: { now: Date; staleBefore: Date; limit: number; orderId?: string }): Promise<Order[]> {
+  const rows = await sql.query<OrderRow>(
+    `UPDATE "Order" SET "updatedAt" = $1::timestamp
+     WHERE id IN (
+       SELECT id FROM "Order"
+       WHERE status = 'CREATED' AND "targetUrl" IS NULL AND "updatedAt" < $2::timestamp
+         AND ("targetUrlExpiresAt" IS NULL OR "targetUrlExpiresAt" > $1::timestamp)
+         AND ($3::text IS NULL OR id = $3::text)
+       ORDER BY "createdAt" LIMIT $4 FOR UPDATE SKIP LOCKED
+     )
+     RETURNING ${ORDER_COLUMNS}`,
+    [timestampParam(claim.now), timestampParam(claim.staleBefore), claim.orderId ?? null, claim.limit],
+  );
+  return rows.map(orderOf);
 }

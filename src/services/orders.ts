@@ -18,8 +18,10 @@ import { personalDataDigest, type EvidenceSigner } from '../crypto/evidence-sign
 import { openTerms } from './terms.js';
 import { termsAcceptedInApp } from '../domain/terms.js';
 import { transitionOrder } from './order-transitions.js';
-import { findMethod, findOrderByIdempotencyKey, insertCreatedOrder } from './order-store.js';
-import type { DatabaseHandle, SqlRunner } from '../db/adapter.js';
+import { findMethod, findOrderById, findOrderByIdempotencyKey, insertCreatedOrder } from './order-store.js';
+import { looksInterrupted, recoverInterruptedOrders } from './order-recovery.js';
+import type { DatabaseHandle } from '../db/adapter.js';
+import { isDatabaseUnavailable } from '../db/availability.js';
 
 export interface OrderServiceDeps {
   prisma: PrismaClient;
@@ -129,7 +131,7 @@ export async function placeOrder(deps: OrderServiceDeps, viewer: Viewer, input: 
     // An earlier request (or a concurrent one that won the race) has this key: a replay.
     const previous = await findOrderByIdempotencyKey(deps.database, viewer.clientId, idempotencyKey!);
     if (!previous) throw new Error(`Order with idempotency key ${idempotencyKey} was neither stored nor found.`);
-    return replay(deps.database, previous, requestHash);
+    return replay(deps, previous, requestHash);
   }
   deps.bus.publish([{ orderId: created.id, refId: created.refId, clientId: created.clientId, issuer: created.issuer }]);
   logForOrder(created.refId).info({ issuer: created.issuer, externalId }, 'order placed');
@@ -140,16 +142,17 @@ export async function placeOrder(deps: OrderServiceDeps, viewer: Viewer, input: 
  * The answer to a repeated idempotency key: the first order, once the request that stored it has
  * opened it at the partner. A client that repeats a request it gave up on must get what the first
  * one gets (the target URL), not the order still CREATED; the first request may run on any
- * process, so the stored order is read again until it moves on. After longer than a partner call
- * may take (http-connector's 10 s), the first request is taken to have died, and the order is
- * answered as it is.
+ * process, so the stored order is read again until it moves on. An order whose opener died (it
+ * has been CREATED for longer than the recovery grace) is opened again here at once, as the
+ * recovery job would (see order-recovery.ts).
  */
-async function replay(database: SqlRunner, previous: Order, requestHash: string): Promise<Result<Order>> {
+async function replay(deps: OrderServiceDeps, previous: Order, requestHash: string): Promise<Result<Order>> {
   if (previous.requestHash === requestHash) {
     let order = previous;
     for (const deadline = Date.now() + REPLAY_WAIT_MS; order.status === 'CREATED' && Date.now() < deadline; ) {
-      await sleep(REPLAY_POLL_MS);
-      order = (await findOrderByIdempotencyKey(database, previous.clientId, previous.idempotencyKey!)) ?? order;
+      if (looksInterrupted(order, deps.config.orderRecoveryGraceSeconds)) await recoverInterruptedOrders(deps, { orderId: order.id });
+      else await sleep(REPLAY_POLL_MS);
+      order = (await findOrderByIdempotencyKey(deps.database, previous.clientId, previous.idempotencyKey!)) ?? order;
     }
     return ok(order);
   }
@@ -158,7 +161,8 @@ async function replay(database: SqlRunner, previous: Order, requestHash: string)
   );
 }
 
-async function openAtPartner(deps: OrderServiceDeps, order: Order, methodName: string, data: InitialIdentityData): Promise<Result<Order>> {
+/** Opens a CREATED order at its partner: INITIALIZED with the target URL, or ERROR with the partner's reason. */
+export async function openAtPartner(deps: OrderServiceDeps, order: Order, methodName: string, data: InitialIdentityData): Promise<Result<Order>> {
   const connector = deps.connectors(order.issuer);
   let orderToken: string | undefined;
   try {
@@ -176,14 +180,23 @@ async function openAtPartner(deps: OrderServiceDeps, order: Order, methodName: s
         targetUrlExpiresAt: order.targetUrlExpiresAt,
       })
       .finally(() => deps.ordersBeingOpened.delete(order.refId));
-    return await transitionOrder(deps, {
+    const initialized = await transitionOrder(deps, {
       orderId: order.id,
       to: 'INITIALIZED',
       actor: 'system',
-      data: { ipspOrderId: opened.ipspOrderId, targetUrl: opened.targetUrl, orderToken },
+      data: { ipspOrderId: opened.ipspOrderId, targetUrl: deps.orderTokens.sealSecret(opened.targetUrl), orderToken: deps.orderTokens.sealSecret(orderToken) },
     });
+    if (initialized.ok) return initialized;
+    // Opened meanwhile by the recovery of a request taken for dead (or cancelled): that order
+    // stands, with its own token; this one's is withdrawn.
+    await deps.orderTokens.revoke(orderToken).catch(() => undefined);
+    const current = await findOrderById(deps.database, order.id);
+    return current ? ok(current) : initialized;
   } catch (error) {
     if (orderToken) await deps.orderTokens.revoke(orderToken).catch(() => undefined);
+    // Without its database the order cannot be failed either: it stays CREATED for the recovery
+    // job, and the client gets SERVICE_UNAVAILABLE (a replay of its key finds the order).
+    if (!(error instanceof PartnerError) && isDatabaseUnavailable(error)) throw error;
     const reason = error instanceof PartnerError ? error.message : 'The partner could not open the order.';
     if (!(error instanceof PartnerError)) logForOrder(order.refId).error({ err: error, issuer: order.issuer }, 'opening the order at the partner failed');
     return transitionOrder(deps, { orderId: order.id, to: 'ERROR', reason, actor: 'system' });
@@ -201,7 +214,7 @@ export async function cancelOrder(deps: OrderServiceDeps, viewer: Viewer, input:
     // The order is cancelled here whatever the partner says; a partner that cannot be reached
     // ends its side by the target URL's expiry or the revoked token.
     await deps.connectors(order.issuer)
-      ?.cancelOrder({ refId: order.refId, ipspOrderId: order.ipspOrderId, orderToken: order.orderToken })
+      ?.cancelOrder({ refId: order.refId, ipspOrderId: order.ipspOrderId, orderToken: deps.orderTokens.openSecret(order.orderToken) })
       .catch((error: unknown) => logForOrder(order.refId).warn({ err: error, issuer: order.issuer }, 'cancelling the order at the partner failed'));
   }
   if (result.ok && order.orderToken) await deps.orderTokens.revoke(order.orderToken);

@@ -3,6 +3,7 @@ import type { Viewer } from '../context.js';
 import { failed, ok, userError, type Result } from '../domain/user-errors.js';
 import { isTerminal } from '../domain/order-status.js';
 import { visibleOrders } from './orders.js';
+import type { OrderTokens } from '../auth/order-tokens.js';
 
 export type SimulatedOutcome = 'SUCCESS' | 'NEGATIVELY_CONDUCTED' | 'ERROR' | 'TIMEOUT' | 'CANCELED' | 'ABORTED';
 
@@ -15,7 +16,7 @@ export interface Simulation {
  * simulateIdentification goes to the TEST partner over HTTP, as the end user's browser would,
  * and the partner reports back through the public API: the same path a real identification takes.
  */
-export function createSimulation(options: { prisma: PrismaClient; internalUrl: string; testMode: boolean }): Simulation {
+export function createSimulation(options: { prisma: PrismaClient; internalUrl: string; testMode: boolean; orderTokens?: Pick<OrderTokens, 'openSecret'> }): Simulation {
   return {
     async simulateIdentification(viewer, input) {
       const field = ['input', 'refId'];
@@ -28,7 +29,7 @@ export function createSimulation(options: { prisma: PrismaClient; internalUrl: s
       }
       const response = await fetch(`${options.internalUrl}/ipsp/test/api/orders/${encodeURIComponent(order.ipspOrderId)}/simulate`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${order.orderToken}`, 'content-type': 'application/json' },
+        headers: { authorization: `Bearer ${options.orderTokens?.openSecret(order.orderToken) ?? order.orderToken}`, 'content-type': 'application/json' },
         body: JSON.stringify({ outcome: input.outcome, reason: input.reason ?? undefined }),
       });
       if (!response.ok) return failed(userError('ILLEGAL_TRANSITION', `The TEST partner refused: ${(await response.text()).slice(0, 300)}`, field));

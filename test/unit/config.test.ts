@@ -35,6 +35,7 @@ describe('loadConfig', () => {
       internalUrl: 'http://127.0.0.1:4000',
       subscriptionTokenCheckSeconds: 10,
       timeoutSweepSeconds: 30,
+      orderRecoveryGraceSeconds: 30,
       dataKeys: undefined,
       termsVersion: '2026-11',
       termsLinkTtlHours: 72,
@@ -85,6 +86,7 @@ describe('loadConfig', () => {
         INTERNAL_URL: 'http://10.0.0.5:8080/',
         SUBSCRIPTION_TOKEN_CHECK_SECONDS: '2.5',
         TIMEOUT_SWEEP_SECONDS: '5',
+        ORDER_RECOVERY_GRACE_SECONDS: '12',
         DATA_ENCRYPTION_KEYS: `k2:${KEY_B.toString('base64')},k1:${KEY_A.toString('base64')}`,
         DATA_HASH_KEY: KEY_A.toString('base64'),
         TERMS_VERSION: 'v7',
@@ -117,6 +119,7 @@ describe('loadConfig', () => {
       internalUrl: 'http://10.0.0.5:8080',
       subscriptionTokenCheckSeconds: 2.5,
       timeoutSweepSeconds: 5,
+      orderRecoveryGraceSeconds: 12,
       dataKeys: {
         encryptionKeys: [
           { id: 'k2', key: KEY_B },
