@@ -36,6 +36,8 @@ import { useSharedSubscriptionExecution } from './graphql/shared-subscription-ex
 import { serveGraphqlOverWebSocket } from './graphql/websocket-server.js';
 import { useRequestBodyLimit } from './graphql/request-body-limit.js';
 import { subscriptionAudience } from './schema/subscriptions.js';
+import { answerRouteError } from './http/errors.js';
+import { applySecurityHeaders } from './http/security-headers.js';
 
 export interface RunningService {
   /** Where the HTTP server listens, e.g. http://127.0.0.1:4000 (the bound port, not PUBLIC_URL). */
@@ -164,6 +166,7 @@ export async function startService(config: Config): Promise<RunningService> {
   const server = http.createServer((request, response) => {
     const requestId = requestIdFrom(request.headers['x-request-id']);
     response.setHeader('x-request-id', requestId);
+    applySecurityHeaders(response, { https: config.publicUrl.startsWith('https:') });
     const started = performance.now();
     lastRequestStartedAt = started;
     inFlight++;
@@ -189,7 +192,8 @@ export async function startService(config: Config): Promise<RunningService> {
         }
         if (--inFlight === 0) drained();
       });
-      void route(request, response);
+      // Whatever a route throws is answered here (4xx, 503 or a masked 500), never a crash.
+      route(request, response).catch((error: unknown) => answerRouteError(response, error));
     });
   });
 
