@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseEncryptionKeys, type DataKeys } from './crypto/data-protection.js';
+import type { OperationLimits } from './graphql/operation-limits.js';
 
 const booleanFlag = z.enum(['0', '1', 'true', 'false']).transform((value) => value === '1' || value === 'true');
 
@@ -32,6 +33,14 @@ const environmentSchema = z.object({
   TOKEN_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(5),
   WS_KEEPALIVE_SECONDS: z.coerce.number().min(0).max(3600).default(25),
   WORKERS: z.coerce.number().int().min(1).max(256).default(1),
+  // Limits of one GraphQL operation and of a client's request rate (README: Limits and security).
+  GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(1).max(1000).default(10),
+  GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(0).max(10_000).default(15),
+  GRAPHQL_MAX_COST: z.coerce.number().int().min(1).max(100_000_000).default(5000),
+  GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(1).max(1_000_000).default(2000),
+  GRAPHQL_MAX_DIRECTIVES: z.coerce.number().int().min(0).max(10_000).default(50),
+  GRAPHQL_MAX_ROWS: z.coerce.number().int().min(1).max(100_000_000).default(1000),
+  RATE_LIMIT_PER_CLIENT: z.coerce.number().int().min(0).max(1_000_000).default(200),
 });
 
 export interface Config {
@@ -84,6 +93,10 @@ export interface Config {
   webSocketKeepAliveSeconds: number;
   /** Server processes on this machine sharing the port (Node's cluster module); 1: this process serves. */
   workers: number;
+  /** What one GraphQL operation may ask for. */
+  operationLimits: OperationLimits;
+  /** Requests per second per client (0: none), counted in Redis, PostgreSQL or (embedded) memory. */
+  rateLimit: { perSecond: number; store: 'memory' | 'postgres' | 'redis' };
 }
 
 /** Thrown with every problem of the environment at once, each naming its variable. */
@@ -160,5 +173,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     tokenCacheSeconds: values.TOKEN_CACHE_SECONDS,
     webSocketKeepAliveSeconds: values.WS_KEEPALIVE_SECONDS,
     workers: values.WORKERS,
+    operationLimits: {
+      maxDepth: values.GRAPHQL_MAX_DEPTH,
+      maxAliases: values.GRAPHQL_MAX_ALIASES,
+      maxCost: values.GRAPHQL_MAX_COST,
+      maxTokens: values.GRAPHQL_MAX_TOKENS,
+      maxDirectives: values.GRAPHQL_MAX_DIRECTIVES,
+      maxRows: values.GRAPHQL_MAX_ROWS,
+    },
+    rateLimit: { perSecond: values.RATE_LIMIT_PER_CLIENT, store: values.REDIS_URL ? 'redis' : values.DATABASE_URL ? 'postgres' : 'memory' },
   };
 }

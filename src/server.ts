@@ -38,6 +38,9 @@ import { useRequestBodyLimit } from './graphql/request-body-limit.js';
 import { subscriptionAudience } from './schema/subscriptions.js';
 import { answerRouteError } from './http/errors.js';
 import { applySecurityHeaders } from './http/security-headers.js';
+import { useOperationLimits } from './graphql/operation-limits.js';
+import { useNoNulCharacters } from './graphql/input-hygiene.js';
+import { createClientRateLimiter } from './graphql/client-rate-limit.js';
 
 export interface RunningService {
   /** Where the HTTP server listens, e.g. http://127.0.0.1:4000 (the bound port, not PUBLIC_URL). */
@@ -135,6 +138,7 @@ export async function startService(config: Config): Promise<RunningService> {
     tokenStillValid: bearer.stillValid,
   };
 
+  const rateLimiter = createClientRateLimiter(prisma, { ...config.rateLimit, redisUrl: config.redisUrl, databaseUrl: config.databaseUrl });
   const yoga = createYoga<{ connectionParams?: Record<string, unknown> }, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -149,13 +153,19 @@ export async function startService(config: Config): Promise<RunningService> {
     },
     // Our own body limit replaces yoga's (see request-body-limit.ts); it must stay the last plugin.
     maxRequestBodySize: false,
-    plugins: [useOperationMetrics(metrics), useSharedSubscriptionExecution(subscriptionAudience), useRequestBodyLimit(MAX_GRAPHQL_BODY_BYTES)],
+    plugins: [
+      useOperationMetrics(metrics),
+      useSharedSubscriptionExecution(subscriptionAudience),
+      ...useOperationLimits(config.operationLimits),
+      useNoNulCharacters(),
+      useRequestBodyLimit(MAX_GRAPHQL_BODY_BYTES),
+    ],
     graphiql: { title: 'Smart Registration Service', headers: GRAPHIQL_HEADERS, shouldPersistHeaders: true, subscriptionsProtocol: 'WS' },
     context: async ({ request, connectionParams }) => ({
       prisma,
       config,
       services,
-      viewer: await bearer.authenticate(connectionParams ? authorizationParam(connectionParams) : request.headers.get('authorization')),
+      viewer: await rateLimiter.admitted(await bearer.authenticate(connectionParams ? authorizationParam(connectionParams) : request.headers.get('authorization'))),
     }),
   });
 
@@ -225,7 +235,7 @@ export async function startService(config: Config): Promise<RunningService> {
   };
 
   // Subscriptions over WebSocket (graphql-ws) share yoga's whole envelop chain.
-  const webSockets = new WebSocketServer({ server, path: '/graphql' });
+  const webSockets = new WebSocketServer({ server, path: '/graphql', maxPayload: MAX_GRAPHQL_BODY_BYTES });
   webSocketConnections = () => webSockets.clients.size;
   const wsServer = serveGraphqlOverWebSocket<Record<string, unknown>>(
     {
@@ -247,9 +257,17 @@ export async function startService(config: Config): Promise<RunningService> {
           params: payload,
           connectionParams: ctx.connectionParams ?? {},
         });
-        const document = parse(payload.query);
-        const errors = validate(envelopedSchema, document);
-        if (errors.length) return errors;
+        // A bad operation (syntax, validation, a limit) is an error for its id only: the
+        // connection and its other subscriptions stay.
+        let document: ReturnType<typeof parse>;
+        try {
+          document = parse(payload.query);
+          const errors = validate(envelopedSchema, document);
+          if (errors.length) return errors;
+        } catch (error) {
+          if (error instanceof GraphQLError) return [error];
+          throw error;
+        }
         let contextValue: unknown;
         try {
           contextValue = await contextFactory();
@@ -315,6 +333,7 @@ export async function startService(config: Config): Promise<RunningService> {
           server.closeAllConnections();
         });
         await bus.close();
+        await rateLimiter.close();
         await prisma.$disconnect();
         await database.close();
       })()),

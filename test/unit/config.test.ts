@@ -50,7 +50,18 @@ describe('loadConfig', () => {
       tokenCacheSeconds: 5,
       webSocketKeepAliveSeconds: 25,
       workers: 1,
+      operationLimits: { maxDepth: 10, maxAliases: 15, maxCost: 5000, maxTokens: 2000, maxDirectives: 50, maxRows: 1000 },
+      rateLimit: { perSecond: 200, store: 'memory' },
     });
+  });
+
+  it('reads the operation limits and the rate limit, and refuses nonsense', () => {
+    const config = loadConfig({ GRAPHQL_MAX_DEPTH: '7', GRAPHQL_MAX_ROWS: '50', RATE_LIMIT_PER_CLIENT: '0' });
+    expect(config.operationLimits).toMatchObject({ maxDepth: 7, maxRows: 50 });
+    expect(config.rateLimit).toEqual({ perSecond: 0, store: 'memory' });
+    expect(loadConfig({ DATABASE_URL: 'postgres://root@127.0.0.1/test', ...SERVER_KEYS }).rateLimit.store).toBe('postgres');
+    expect(() => loadConfig({ GRAPHQL_MAX_DEPTH: '0' })).toThrow(/GRAPHQL_MAX_DEPTH/);
+    expect(() => loadConfig({ RATE_LIMIT_PER_CLIENT: 'many' })).toThrow(/RATE_LIMIT_PER_CLIENT/);
   });
 
   it('derives the public URL from PORT when PUBLIC_URL is unset', () => {
@@ -124,6 +135,8 @@ describe('loadConfig', () => {
       tokenCacheSeconds: 0,
       webSocketKeepAliveSeconds: 0,
       workers: 1,
+      operationLimits: { maxDepth: 10, maxAliases: 15, maxCost: 5000, maxTokens: 2000, maxDirectives: 50, maxRows: 1000 },
+      rateLimit: { perSecond: 200, store: 'redis' },
     });
   });
 
