@@ -39,7 +39,7 @@ import { subscriptionAudience } from './schema/subscriptions.js';
 import { answerRouteError } from './http/errors.js';
 import { applySecurityHeaders } from './http/security-headers.js';
 import { useOperationLimits } from './graphql/operation-limits.js';
-import { useNoNulCharacters } from './graphql/input-hygiene.js';
+import { useNoNulCharacters, useReadableRequests } from './graphql/input-hygiene.js';
 import { createClientRateLimiter } from './graphql/client-rate-limit.js';
 
 export interface RunningService {
@@ -158,6 +158,7 @@ export async function startService(config: Config): Promise<RunningService> {
       useSharedSubscriptionExecution(subscriptionAudience),
       ...useOperationLimits(config.operationLimits),
       useNoNulCharacters(),
+      useReadableRequests(),
       useRequestBodyLimit(MAX_GRAPHQL_BODY_BYTES),
     ],
     graphiql: { title: 'Smart Registration Service', headers: GRAPHIQL_HEADERS, shouldPersistHeaders: true, subscriptionsProtocol: 'WS' },

@@ -112,3 +112,13 @@ function rateLimited(perSecond: number, msBeforeNext: number): GraphQLError {
     },
   });
 }
+
+/**
+ * The operator's limit for one client (`npm run cli -- clients set-rate-limit`): requests per
+ * second, 0 for none, null for RATE_LIMIT_PER_CLIENT. Running processes apply it within
+ * CLIENT_LIMIT_CACHE_MS. False when there is no such client.
+ */
+export async function setClientRateLimit(prisma: PrismaClient, clientId: string, perSecond: number | null): Promise<boolean> {
+  const { count } = await prisma.client.updateMany({ where: { id: clientId }, data: { rateLimitPerSecond: perSecond } });
+  return count === 1;
+}

@@ -56,3 +56,26 @@ export function nulPath(value: unknown, path = ''): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * A request yoga cannot read (GET /graphql?variables=notjson: yoga's parser lets JSON.parse's
+ * SyntaxError escape, a masked 500) is the client's fault: 400 BAD_USER_INPUT with a message.
+ * Must come before the request body limit, which wraps whatever parser is set before it.
+ */
+export function useReadableRequests(): Plugin {
+  return {
+    onRequestParse({ requestParser, setRequestParser }) {
+      if (!requestParser) return;
+      setRequestParser(async (request) => {
+        try {
+          return await requestParser(request);
+        } catch (error) {
+          if (!(error instanceof SyntaxError)) throw error;
+          throw new GraphQLError(`The request could not be read: ${error.message}. Send the query, variables and extensions as JSON.`, {
+            extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
+          });
+        }
+      });
+    },
+  };
+}

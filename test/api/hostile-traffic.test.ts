@@ -2,7 +2,8 @@
 // headers, bad input answered 4xx, operation limits, the rate limit, bad graphql-ws operations.
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spToken, startTestService, type TestService } from '../kit.js';
+import { methodGlobalId, spToken, startTestService, type TestClient, type TestService } from '../kit.js';
+import { connectWs } from '../ws-kit.js';
 
 /** Sends raw bytes and returns what came back before the server closed (or `waitMs` passed). */
 function rawRequest(url: string, head: string, body: Buffer | string, options: { endEarly?: boolean; waitMs?: number } = {}): Promise<string> {
@@ -83,6 +84,151 @@ describe('the doors survive hostile traffic', () => {
       expect(response.headers.get('strict-transport-security')).toBeNull();
       await response.body?.cancel();
     }
+  });
+
+  describe('GraphQL', () => {
+    let client: TestClient;
+    let token: string;
+    beforeAll(async () => {
+      client = await srs.createClient('SERVICE_PROVIDER');
+      token = await srs.token(client);
+    });
+
+    it('refuses the depth, alias and cost bombs of issue 12 with OPERATION_LIMIT_EXCEEDED, placing nothing', async () => {
+      let nested = 'refId';
+      for (let pair = 0; pair < 10; pair++) nested = `events { order { ${nested} } }`;
+      const placeOrders = Array.from({ length: 200 }, (_, i) => `o${i}: placeOrder(input: { methodId: "${methodGlobalId('test-video')}" }) { order { refId } }`).join(' ');
+      const orderPages = Array.from({ length: 1000 }, (_, i) => `p${i}: orders(first: 100) { edges { node { refId } } }`).join(' ');
+      for (const bomb of [`{ order(refId: "R") { ${nested} } }`, `mutation { ${placeOrders} }`, `{ ${orderPages} }`]) {
+        const response = await srs.graphql(bomb, { token });
+        expect(response.status).toBe(400);
+        expect(response.errors?.[0].extensions?.code).toBe('OPERATION_LIMIT_EXCEEDED');
+      }
+      const orders = await srs.graphql('{ orders { totalCount } }', { token });
+      expect(orders.data).toEqual({ orders: { totalCount: 0 } });
+    });
+
+    it('counts the rows of pages given by variables', async () => {
+      const pages = `query Pages($n: Int) { ${Array.from({ length: 11 }, (_, i) => `p${i}: orders(first: $n) { totalCount }`).join(' ')} }`;
+      const refused = await srs.graphql(pages, { token, variables: { n: 100 } });
+      expect(refused.status).toBe(400);
+      expect(refused.errors?.[0]).toMatchObject({ extensions: { code: 'OPERATION_LIMIT_EXCEEDED', limit: 'rows' } });
+      const allowed = await srs.graphql(pages, { token, variables: { n: 5 } });
+      expect(allowed.errors).toBeUndefined();
+    });
+
+    it('answers a NUL character in any string BAD_USER_INPUT, in variables and in the document', async () => {
+      const order = await srs.graphql('query($refId: ID!) { order(refId: $refId) { refId } }', { token, variables: { refId: 'R\u0000' } });
+      expect(order.status).toBe(400);
+      expect(order.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });
+      expect(order.errors?.[0].message).toContain('NUL');
+      const literal = await srs.graphql(`mutation { placeOrder(input: { methodId: "${methodGlobalId('test-video')}", externalId: "a\\u0000b" }) { order { refId } } }`, { token });
+      expect(literal.status).toBe(400);
+      expect(literal.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+      const nested = await srs.graphql('mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { order { refId } } }', {
+        token,
+        variables: { input: { methodId: methodGlobalId('test-video'), idempotencyKey: 'k\u0000' } },
+      });
+      expect(nested.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    });
+
+    it('answers year 0000 and other years out of range BAD_USER_INPUT', async () => {
+      for (const [from, to] of [['0000-01-01', '2026-01-31'], ['2026-01-01', '0000-12-31']]) {
+        const response = await srs.graphql('query($from: Date!, $to: Date!) { billingReport(from: $from, to: $to) { month } }', { token, variables: { from, to } });
+        expect(response.status).toBe(400);
+        expect(response.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+        expect(response.errors?.[0].message).toContain('0001 to 9999');
+      }
+      const literal = await srs.graphql('{ billingReport(from: "0000-02-01", to: "2026-01-01") { month } }', { token });
+      expect(literal.status).toBe(400);
+      expect(literal.errors?.[0].message).toContain('0001 to 9999');
+    });
+
+    it('answers GET /graphql with variables that are not JSON 400', async () => {
+      const response = await fetch(`${srs.url}/graphql?query=${encodeURIComponent('{ viewer { clientId } }')}&variables=notjson`, {
+        headers: { authorization: `Bearer ${token}`, accept: 'application/graphql-response+json' },
+      });
+      expect(response.status).toBe(400);
+      const body = (await response.json()) as { errors: Array<{ message: string; extensions?: { code?: string } }> };
+      expect(body.errors[0].extensions?.code).toBe('BAD_USER_INPUT');
+    });
+
+    it('answers token=%00 at introspection and revocation as an unknown token, not a server error', async () => {
+      const basic = `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}`;
+      const introspection = await fetch(`${srs.url}/oidc/token/introspection`, {
+        method: 'POST',
+        headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'token=%00',
+      });
+      expect(introspection.status).toBe(200);
+      expect(await introspection.json()).toEqual({ active: false });
+      const revocation = await fetch(`${srs.url}/oidc/token/revocation`, {
+        method: 'POST',
+        headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'token=%00',
+      });
+      expect(revocation.status).toBe(200);
+      const nulClient = await fetch(`${srs.url}/oidc/token`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from('a\u0000b:secret').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'grant_type=client_credentials',
+      });
+      expect(nulClient.status).toBeGreaterThanOrEqual(400);
+      expect(nulClient.status).toBeLessThan(500);
+      expect(await nulClient.json()).toMatchObject({ error: expect.stringMatching(/^invalid_/) });
+    });
+
+    it('answers a bad graphql-ws operation for its id only: the connection and its other subscription stay', async () => {
+      const connection = connectWs(srs, token);
+      try {
+        const good = connection.subscribe('subscription { orderEvents { sequence status } }');
+        const broken = connection.subscribe('subscription { orderEvents { ');
+        await broken.waitForEnd();
+        expect(broken.endedBy).toBe('error');
+        expect(broken.errors[0].message).toContain('Syntax Error');
+        let nested = 'refId';
+        for (let pair = 0; pair < 10; pair++) nested = `events { order { ${nested} } }`;
+        const bomb = connection.subscribe(`subscription { orderStatusChanged(refId: "R") { order { ${nested} } } }`);
+        await bomb.waitForEnd();
+        expect(bomb.endedBy).toBe('error');
+        expect(bomb.errors[0].extensions?.code).toBe('OPERATION_LIMIT_EXCEEDED');
+        expect(connection.closes).toEqual([]);
+        expect(good.ended).toBe(false);
+        // The good one still hears events.
+        await srs.graphql('mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { order { refId } } }', {
+          token,
+          variables: { input: { methodId: methodGlobalId('test-video'), disabledSmsAlerts: true } },
+        });
+        await good.waitFor(1);
+      } finally {
+        await connection.dispose();
+      }
+    });
+
+    it('accepts only small WebSocket frames before connection_init is accepted, GraphQL-sized ones after', async () => {
+      const WebSocket = (await import('ws')).default;
+      const closeOf = (socket: InstanceType<typeof WebSocket>) => new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+      const anonymous = new WebSocket(`${srs.url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
+      await new Promise((resolve) => anonymous.once('open', resolve));
+      const closed = closeOf(anonymous);
+      anonymous.send(JSON.stringify({ type: 'connection_init', payload: { pad: 'x'.repeat(64 * 1024) } }));
+      expect(await closed).toBe(1009);
+
+      const authenticated = new WebSocket(`${srs.url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
+      await new Promise((resolve) => authenticated.once('open', resolve));
+      const messages: Array<{ type: string; id?: string }> = [];
+      authenticated.on('message', (data) => messages.push(JSON.parse(String(data))));
+      authenticated.send(JSON.stringify({ type: 'connection_init', payload: { Authorization: `Bearer ${token}` } }));
+      await expect.poll(() => messages.map((message) => message.type)).toContain('connection_ack');
+      // 64 KiB of query after the ack: read (and answered), not a closed socket.
+      authenticated.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: `{ viewer { clientId } } ${'#'.repeat(64 * 1024)}` } }));
+      await expect.poll(() => messages.some((message) => message.id === '1')).toBe(true);
+      expect(authenticated.readyState).toBe(WebSocket.OPEN);
+      const overLimit = closeOf(authenticated);
+      authenticated.send('x'.repeat(2 * 1024 * 1024));
+      expect(await overLimit).toBe(1009);
+      await alive();
+    });
   });
 
   it('keeps a token for later tests', async () => {

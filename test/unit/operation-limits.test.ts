@@ -2,7 +2,7 @@
 // limits; the bombs of issue 12 do not.
 import fs from 'node:fs';
 import path from 'node:path';
-import { parse, print, validate, type DocumentNode } from 'graphql';
+import { parse, print, validate, type DocumentNode, type GraphQLError } from 'graphql';
 import { createYoga } from 'graphql-yoga';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
@@ -19,7 +19,7 @@ function refusals(source: string): string[] {
   const enveloped = yoga.getEnveloped({});
   try {
     const document = enveloped.parse(source);
-    return enveloped.validate(enveloped.schema, document).map((error) => (error.extensions.code === OPERATION_LIMIT_CODE ? `${error.extensions.code}: ${error.message}` : String(error.extensions.code ?? error.message)));
+    return enveloped.validate(enveloped.schema, document).map((error: GraphQLError) => (error.extensions.code === OPERATION_LIMIT_CODE ? `${error.extensions.code}: ${error.message}` : String(error.extensions.code ?? error.message)));
   } catch (error) {
     return [`${(error as { extensions?: { code?: string } }).extensions?.code}: ${(error as Error).message}`];
   }
