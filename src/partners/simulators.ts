@@ -11,6 +11,7 @@ import { createSrsApiClient, type SrsApiClient } from './srs-api-client.js';
 import type { DataProtection } from '../crypto/data-protection.js';
 import type { SqlRunner } from '../db/adapter.js';
 import { escapeHtml, readForm, readJson, sendHtml, sendJson, page } from './http-helpers.js';
+import { ClientRequestError } from '../http/errors.js';
 import { log } from '../observability/log.js';
 
 export interface PartnerProfile {
@@ -384,6 +385,8 @@ export function createSimulators(options: {
         else if (route === 'agent' && request.method === 'GET' && profile.inPerson) await agentDesk(profile, url, response);
         else sendJson(response, 405, { error: 'method not allowed' });
       } catch (error) {
+        // A body too large or cut off is the client's doing: answered by the server's route errors.
+        if (error instanceof ClientRequestError) throw error;
         log().error({ err: error, issuer: profile.issuer, method: request.method, path: url.pathname }, 'a partner simulator failed');
         if (!response.headersSent) sendHtml(response, 502, page(profile.title, '<p>The partner could not complete this step. Try again later.</p>'));
       }
