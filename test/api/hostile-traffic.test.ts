@@ -4,7 +4,7 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { methodGlobalId, spToken, startTestService, type TestClient, type TestService } from '../kit.js';
 import { connectWs } from '../ws-kit.js';
-import { runCli } from '../kit.js';
+import { backend, runCli } from '../kit.js';
 import { setClientRateLimit } from '../../src/graphql/client-rate-limit.js';
 
 /** Sends raw bytes and returns what came back before the server closed (or `waitMs` passed). */
@@ -245,11 +245,15 @@ describe('the doors survive hostile traffic', () => {
         headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json', accept: 'application/graphql-response+json' },
         body: JSON.stringify({ query: '{ viewer { clientId } }' }),
       });
-    // 3 a second, and a burst of 6 more: 20 at once cannot all pass.
+    // 3 a second, and a burst of 6 more in 10 s: 20 at once cannot all pass (on a slow machine
+    // they may spread over a few one-second windows, each with 3 more).
+    const started = performance.now();
     const answers = await Promise.all(Array.from({ length: 20 }, () => send(token)));
+    const windows = Math.ceil((performance.now() - started) / 1000) + 1;
     const statuses = answers.map((answer) => answer.status);
     expect(statuses.filter((status) => status === 200).length).toBeGreaterThanOrEqual(3);
-    expect(statuses.filter((status) => status === 200).length).toBeLessThanOrEqual(9);
+    expect(statuses.filter((status) => status === 200).length).toBeLessThanOrEqual(3 * windows + 6);
+    expect(statuses.filter((status) => status !== 200 && status !== 429)).toEqual([]);
     const refused = answers.find((answer) => answer.status === 429)!;
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(refused.headers.get('ratelimit-limit')).toBe('3');
@@ -257,6 +261,11 @@ describe('the doors survive hostile traffic', () => {
     expect(await refused.json()).toMatchObject({ errors: [{ extensions: { code: 'RATE_LIMITED' } }] });
     // Another client is not affected.
     expect((await send(other)).status).toBe(200);
+    // On PostgreSQL the counters are shared through the database (not each process's memory).
+    if (backend === 'postgres') {
+      const [row] = await srs.service.database.query<{ keys: number }>(`SELECT count(*)::int AS keys FROM "RateLimit" WHERE key LIKE $1`, [`%${limited.clientId}`]);
+      expect(row.keys).toBeGreaterThanOrEqual(1);
+    }
     // Over WebSocket the refusal is an error of that operation.
     const connection = connectWs(srs, token);
     try {
@@ -276,7 +285,8 @@ describe('the doors survive hostile traffic', () => {
 describe('clients set-rate-limit (CLI)', () => {
   // One call only (a CLI start costs much on a loaded machine); setting a limit is shown above
   // through the same function the CLI calls.
-  it('refuses an unknown client with the usage exit code', async () => {
+  // The CLI's own database is embedded here whatever the backend: once is enough.
+  it.skipIf(backend === 'postgres')('refuses an unknown client with the usage exit code', async () => {
     const env = { DATA_DIR: (await import('node:fs')).mkdtempSync(`${(await import('node:os')).tmpdir()}/srs-rate-`) };
     const answer = await runCli(['clients', 'set-rate-limit', 'no-such-client', '5'], env);
     expect(answer).toMatchObject({ code: 64, stderr: expect.stringContaining('No client with id no-such-client') });
