@@ -36,7 +36,7 @@ import { useSharedSubscriptionExecution } from './graphql/shared-subscription-ex
 import { serveGraphqlOverWebSocket } from './graphql/websocket-server.js';
 import { useRequestBodyLimit } from './graphql/request-body-limit.js';
 import { subscriptionAudience } from './schema/subscriptions.js';
-import { answerRouteError } from './http/errors.js';
+import { answerRouteError, refuseImpossibleUrl } from './http/errors.js';
 import { applySecurityHeaders } from './http/security-headers.js';
 import { useOperationLimits } from './graphql/operation-limits.js';
 import { useNoNulCharacters, useReadableRequests } from './graphql/input-hygiene.js';
@@ -210,6 +210,7 @@ export async function startService(config: Config): Promise<RunningService> {
 
   const route = async (request: http.IncomingMessage, response: http.ServerResponse) => {
     const url = request.url ?? '/';
+    refuseImpossibleUrl(url);
     if (shuttingDown) {
       response.setHeader('connection', 'close');
       // Partner traffic stays open: orders in flight are opened through the simulators here.

@@ -3,10 +3,11 @@ import { GraphQLError, type ASTVisitor, type ValidationContext } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 
 /**
- * PostgreSQL text cannot hold a NUL character (U+0000): a string carrying one, in any argument
- * (refId, externalId, idempotencyKey, a reason…), would fail deep in a query as a 500. It is
- * refused here instead, as BAD_USER_INPUT, whether written in the document or sent as a variable,
- * over HTTP or WebSocket (both run through this envelop chain).
+ * PostgreSQL text cannot hold a NUL character (U+0000), nor a lone UTF-16 surrogate (JSON can
+ * carry "\ud800", UTF-8 cannot): a string carrying one, in any argument (refId, externalId,
+ * idempotencyKey, a reason…), would fail deep in a query as a 500. It is refused here instead,
+ * as BAD_USER_INPUT, whether written in the document or sent as a variable, over HTTP or
+ * WebSocket (both run through this envelop chain).
  */
 export function useNoNulCharacters(): Plugin {
   return {
@@ -27,20 +28,29 @@ export function useNoNulCharacters(): Plugin {
 function noNulInLiterals(context: ValidationContext): ASTVisitor {
   return {
     StringValue(node) {
-      if (node.value.includes('\u0000')) {
-        context.reportError(new GraphQLError('A string must not contain the NUL character (U+0000).', { nodes: [node], extensions: { code: 'BAD_USER_INPUT' } }));
+      if (unstorable(node.value)) {
+        context.reportError(new GraphQLError(UNSTORABLE_MESSAGE, { nodes: [node], extensions: { code: 'BAD_USER_INPUT' } }));
       }
     },
   };
 }
 
-function nulVariableError(path: string): GraphQLError {
-  return new GraphQLError(`Variable "$${path}" must not contain the NUL character (U+0000).`, { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
+const UNSTORABLE_MESSAGE = 'A string must not contain the NUL character (U+0000) or an unpaired surrogate (\\ud800-\\udfff).';
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Whether PostgreSQL could not store this text (String.prototype.isWellFormed is ES2024). */
+function unstorable(text: string): boolean {
+  return text.includes('\u0000') || LONE_SURROGATE.test(text);
 }
 
-/** The path of the first string holding a NUL (a key counts too), or undefined. */
+function nulVariableError(path: string): GraphQLError {
+  return new GraphQLError(`Variable "$${path}": ${UNSTORABLE_MESSAGE.replace(/^A string/, 'its strings')}`, { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
+}
+
+/** The path of the first string PostgreSQL could not store (a key counts too), or undefined. */
 export function nulPath(value: unknown, path = ''): string | undefined {
-  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
+  if (typeof value === 'string') return unstorable(value) ? path : undefined;
   if (Array.isArray(value)) {
     for (let index = 0; index < value.length; index++) {
       const found = nulPath(value[index], `${path}[${index}]`);
@@ -49,7 +59,7 @@ export function nulPath(value: unknown, path = ''): string | undefined {
   } else if (value && typeof value === 'object') {
     for (const [key, item] of Object.entries(value)) {
       const itemPath = path ? `${path}.${key}` : key;
-      if (key.includes('\u0000')) return itemPath;
+      if (unstorable(key)) return itemPath;
       const found = nulPath(item, itemPath);
       if (found !== undefined) return found;
     }

@@ -25,6 +25,14 @@ export function requestIncomplete(): ClientRequestError {
 }
 
 /**
+ * No address of this service has a NUL character (%00) in it: such a request is refused at the
+ * door, before any route could hand the character to the database.
+ */
+export function refuseImpossibleUrl(url: string): void {
+  if (/%00|\u0000/.test(url)) throw new ClientRequestError(400, 'bad_request', 'The address must not contain a NUL character (%00).');
+}
+
+/**
  * Whether an error says a dependency (the database, Redis) is unavailable for now, so that the
  * client should retry. The classification belongs to the module that knows those dependencies;
  * it plugs in here once (`classifyUnavailable`), and every route answers 503 with Retry-After.

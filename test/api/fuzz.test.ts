@@ -16,9 +16,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { schema } from '../../src/schema/index.js';
 import { methodGlobalId, placeOrderBrief, startTestService, type TestService } from '../kit.js';
 
-/** Bounded so the file finishes well within a minute on a loaded machine. */
-const GRAPHQL_RUNS = 120;
-const HTTP_RUNS = 80;
+/** Bounded so the file finishes well within a minute on a loaded machine; FUZZ_SCALE=20 digs deeper by hand. */
+const SCALE = Number(process.env.FUZZ_SCALE ?? 1);
+const GRAPHQL_RUNS = 250 * SCALE;
+const HTTP_RUNS = 150 * SCALE;
 
 /** Strings an attacker (or bad luck) sends: empty, NUL, huge, markup, paths, encodings, unicode. */
 const nastyString = (known: string[]) =>

@@ -132,6 +132,18 @@ describe('the doors survive hostile traffic', () => {
         variables: { input: { methodId: methodGlobalId('test-video'), idempotencyKey: 'k\u0000' } },
       });
       expect(nested.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+      // A lone surrogate, which JSON can carry and UTF-8 (PostgreSQL) cannot.
+      const surrogate = await srs.graphql('query($refId: ID!) { order(refId: $refId) { refId } }', { token, variables: { refId: 'R\ud800' } });
+      expect(surrogate.status).toBe(400);
+      expect(surrogate.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    });
+
+    it('refuses an address with %00 at the door', async () => {
+      for (const path of ['/ipsp/swisscom-ra/agent?code=%00', `/terms/${'e'.repeat(32)}%00`, '/graphql?query=%00']) {
+        const response = await fetch(`${srs.url}${path}`);
+        expect(response.status).toBe(400);
+        expect(await response.json()).toMatchObject({ error: 'bad_request' });
+      }
     });
 
     it('answers year 0000 and other years out of range BAD_USER_INPUT', async () => {
