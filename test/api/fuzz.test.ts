@@ -15,11 +15,13 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { schema } from '../../src/schema/index.js';
 import { methodGlobalId, placeOrderBrief, startTestService, type TestService } from '../kit.js';
+import { connectWs } from '../ws-kit.js';
 
 /** Bounded so the file finishes well within a minute on a loaded machine; FUZZ_SCALE=20 digs deeper by hand. */
 const SCALE = Number(process.env.FUZZ_SCALE ?? 1);
 const GRAPHQL_RUNS = 250 * SCALE;
 const HTTP_RUNS = 150 * SCALE;
+const SUBSCRIPTION_RUNS = 40 * SCALE;
 
 /** Strings an attacker (or bad luck) sends: empty, NUL, huge, markup, paths, encodings, unicode. */
 const nastyString = (known: string[]) =>
@@ -75,7 +77,7 @@ function valueOf(type: GraphQLInputType, known: string[], depth = 0): fc.Arbitra
 }
 
 /** The document calling one root field with every argument as a variable; `__typename` is enough to run it. */
-function documentFor(operation: 'query' | 'mutation', field: GraphQLField<unknown, unknown>): string {
+function documentFor(operation: 'query' | 'mutation' | 'subscription', field: GraphQLField<unknown, unknown>): string {
   const variables = field.args.map((arg) => `$${arg.name}: ${String(arg.type)}`).join(', ');
   const args = field.args.map((arg) => `${arg.name}: $${arg.name}`).join(', ');
   const selection = isScalarType(getNamedType(field.type)) || isEnumType(getNamedType(field.type)) ? '' : ' { __typename }';
@@ -127,6 +129,36 @@ describe('fuzzing the doors', () => {
       }),
       { numRuns: GRAPHQL_RUNS },
     );
+    expect(await health()).toBe(200);
+  });
+
+  it('answers any input to any subscription over graphql-ws with an error of that operation at worst', async () => {
+    const fields = Object.values(schema.getSubscriptionType()!.getFields());
+    const call = fc.constantFrom(...fields).chain((field) =>
+      fc.record({ document: fc.constant(documentFor('subscription', field)), variables: fc.record(Object.fromEntries(field.args.map((arg) => [arg.name, valueOf(arg.type, known)]))) }),
+    );
+    const connection = connectWs(srs, tokens[0], { lazy: false });
+    try {
+      await fc.assert(
+        fc.asyncProperty(call, async ({ document, variables }) => {
+          const subscription = connection.subscribe(document, variables);
+          // A valid one runs on: its first answer (or 300 ms of quiet) is enough.
+          const deadline = Date.now() + 300;
+          while (!subscription.ended && !subscription.items.length && !subscription.errors.length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+          subscription.dispose();
+          const problem = JSON.stringify({ document, variables, errors: subscription.errors, closes: connection.closes });
+          expect(subscription.endedBy, problem).not.toBe('closed');
+          for (const error of subscription.errors) {
+            expect(error.message, problem).not.toBe('Unexpected error.');
+            expect(error.extensions?.code, problem).not.toBe('INTERNAL_SERVER_ERROR');
+          }
+          expect(connection.closes, problem).toEqual([]);
+        }),
+        { numRuns: SUBSCRIPTION_RUNS },
+      );
+    } finally {
+      await connection.dispose();
+    }
     expect(await health()).toBe(200);
   });
 
