@@ -1,4 +1,4 @@
-// npm run bench [-- --only=lookup,placeOrder,subscribers,tokens,queries] [--duration=10]
+// npm run bench [-- --only=lookup,placeOrder,subscribers,tokens,queries,abuse] [--duration=10]
 //   [--warmup=3] [--connections=25] [--subscribers=10000] [--batch=500] [--rounds=5]
 //   [--cpu-prof] [--heap-profile] [--verbose]
 //
@@ -23,8 +23,9 @@ import { placeOrderScenario } from './scenarios/place-order.js';
 import { subscribersScenario } from './scenarios/subscribers.js';
 import { tokensScenario } from './scenarios/tokens.js';
 import { queriesScenario } from './scenarios/queries.js';
+import { abuseScenario } from './scenarios/abuse.js';
 
-const SCENARIOS: Scenario[] = [lookupScenario, placeOrderScenario, subscribersScenario, tokensScenario, queriesScenario];
+const SCENARIOS: Scenario[] = [lookupScenario, placeOrderScenario, subscribersScenario, tokensScenario, queriesScenario, abuseScenario];
 
 function usage(): string {
   return [

@@ -12,6 +12,7 @@ import { revokeEvidence } from './services/evidence-admin.js';
 import { createRedisEventBus } from './events/redis-bus.js';
 import { announceInvalidationThroughPostgres } from './events/postgres-bus.js';
 import type { Invalidation } from './events/bus.js';
+import { setClientRateLimit } from './graphql/client-rate-limit.js';
 
 const USAGE = `Usage: npm run cli -- <command>
 
@@ -23,6 +24,8 @@ Commands:
   clients list [--json]
   clients disable CLIENT_ID
       Disables the client and revokes its tokens.
+  clients set-rate-limit CLIENT_ID N|default
+      The client's own limit: N requests per second (0: none), or back to RATE_LIMIT_PER_CLIENT.
   evidence revoke EVIDENCE_ID --reason TEXT
       Revokes an evidence (raw or GraphQL id): verify and lookup answer REVOKED from then on.
   keys rotate-evidence
@@ -52,11 +55,14 @@ async function run(argv: string[]): Promise<void> {
     console.log(USAGE);
     return;
   }
-  const known: Record<string, string[]> = { clients: ['create', 'list', 'disable'], evidence: ['revoke'], keys: ['rotate-evidence'] };
+  const known: Record<string, string[]> = { clients: ['create', 'list', 'disable', 'set-rate-limit'], evidence: ['revoke'], keys: ['rotate-evidence'] };
   if (!known[group]?.includes(command ?? '')) throw new UsageError(`Unknown command: ${positionals.join(' ')}`);
   if (group === 'evidence' && (rest.length !== 1 || !values.reason?.trim())) throw new UsageError('evidence revoke needs one EVIDENCE_ID and --reason.');
   if (command === 'create' && (!values.name || !values.role)) throw new UsageError('clients create needs --name and --role.');
   if (command === 'disable' && rest.length !== 1) throw new UsageError('clients disable needs exactly one CLIENT_ID.');
+  if (command === 'set-rate-limit' && (rest.length !== 2 || !/^(\d{1,7}|default)$/.test(rest[1]))) {
+    throw new UsageError('clients set-rate-limit needs a CLIENT_ID and a number of requests per second (0: no limit) or "default".');
+  }
 
   const config = loadConfig();
   const database = await openDatabaseAdapter({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
@@ -95,6 +101,12 @@ async function run(argv: string[]): Promise<void> {
           );
         }
       }
+    } else if (command === 'set-rate-limit') {
+      const perSecond = rest[1] === 'default' ? null : Number(rest[1]);
+      if (!(await setClientRateLimit(prisma, rest[0], perSecond))) throw new UsageError(`No client with id ${rest[0]}.`);
+      console.log(
+        `Client ${rest[0]} may now send ${perSecond === null ? 'RATE_LIMIT_PER_CLIENT' : perSecond === 0 ? 'any number of' : perSecond} requests per second (running processes apply it within 30 s).`,
+      );
     } else {
       const client = await disableClient(prisma, rest[0]);
       if (!client) throw new UsageError(`No client with id ${rest[0]}.`);

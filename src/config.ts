@@ -3,6 +3,7 @@ import { parseEncryptionKeys, type DataKeys } from './crypto/data-protection.js'
 import { loadPartnersConfig, partnerEnvironment, type PartnersConfig } from './partners/config.js';
 import { loadSmsConfig, SMS_SECRET_VARIABLES, smsEnvironment, type SmsConfig } from './sms/gateways.js';
 import { webhookEnvironment, webhookConfig, type WebhookConfig } from './webhooks/config.js';
+import type { OperationLimits } from './graphql/operation-limits.js';
 
 const booleanFlag = z.enum(['0', '1', 'true', 'false']).transform((value) => value === '1' || value === 'true');
 
@@ -39,6 +40,14 @@ const environmentSchema = z.object({
   ...partnerEnvironment,
   ...smsEnvironment,
   ...webhookEnvironment,
+  // Limits of one GraphQL operation and of a client's request rate (README: Limits and security).
+  GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(1).max(1000).default(10),
+  GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(0).max(10_000).default(15),
+  GRAPHQL_MAX_COST: z.coerce.number().int().min(1).max(100_000_000).default(5000),
+  GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(1).max(1_000_000).default(2000),
+  GRAPHQL_MAX_DIRECTIVES: z.coerce.number().int().min(0).max(10_000).default(50),
+  GRAPHQL_MAX_ROWS: z.coerce.number().int().min(1).max(100_000_000).default(1000),
+  RATE_LIMIT_PER_CLIENT: z.coerce.number().int().min(0).max(1_000_000).default(200),
 });
 
 export interface Config {
@@ -98,6 +107,10 @@ export interface Config {
   /** SMS_GATEWAY and its provider's settings (see sms/gateways.ts). */
   sms: SmsConfig;
   webhooks: WebhookConfig;
+  /** What one GraphQL operation may ask for. */
+  operationLimits: OperationLimits;
+  /** Requests per second per client (0: none), counted in Redis, PostgreSQL or (embedded) memory. */
+  rateLimit: { perSecond: number; store: 'memory' | 'postgres' | 'redis' };
 }
 
 /** Thrown with every problem of the environment at once, each naming its variable. */
@@ -180,5 +193,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     partners,
     sms,
     webhooks: webhookConfig(values),
+    operationLimits: {
+      maxDepth: values.GRAPHQL_MAX_DEPTH,
+      maxAliases: values.GRAPHQL_MAX_ALIASES,
+      maxCost: values.GRAPHQL_MAX_COST,
+      maxTokens: values.GRAPHQL_MAX_TOKENS,
+      maxDirectives: values.GRAPHQL_MAX_DIRECTIVES,
+      maxRows: values.GRAPHQL_MAX_ROWS,
+    },
+    rateLimit: { perSecond: values.RATE_LIMIT_PER_CLIENT, store: values.REDIS_URL ? 'redis' : values.DATABASE_URL ? 'postgres' : 'memory' },
   };
 }

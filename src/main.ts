@@ -4,6 +4,15 @@ import { DataFolderInUseError } from './db/adapter.js';
 import { startService } from './server.js';
 import { configureLogging, log } from './observability/log.js';
 import { superviseWorkers } from './workers.js';
+import { installLastResortHandlers } from './observability/last-resort.js';
+
+// Set once serving: an uncaught exception then closes the service in order (exit code 1).
+let stopAfterFatalError: (() => void) | undefined;
+installLastResortHandlers(() => {
+  process.exitCode = 1;
+  if (stopAfterFatalError) stopAfterFatalError();
+  else process.exit();
+});
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -41,8 +50,9 @@ async function main(): Promise<void> {
     }, limitSeconds * 1000).unref();
     await service.close();
     log().info('stopped');
-    process.exit(0);
+    process.exit();
   };
+  stopAfterFatalError = () => void stop('uncaughtException');
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 }

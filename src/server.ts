@@ -39,9 +39,15 @@ import { useSharedSubscriptionExecution } from './graphql/shared-subscription-ex
 import { serveGraphqlOverWebSocket } from './graphql/websocket-server.js';
 import { useRequestBodyLimit } from './graphql/request-body-limit.js';
 import { maskDatabaseOutage } from './graphql/database-outage.js';
+import { isDatabaseUnavailable } from './db/availability.js';
 import { subscriptionAudience } from './schema/subscriptions.js';
 import { isRestPath, serveRestRoute } from './rest/routes.js';
 import { createDashboard } from './dashboard/pages.js';
+import { answerRouteError, classifyUnavailable, refuseImpossibleUrl } from './http/errors.js';
+import { applySecurityHeaders } from './http/security-headers.js';
+import { useOperationLimits } from './graphql/operation-limits.js';
+import { useNoNulCharacters, useReadableRequests } from './graphql/input-hygiene.js';
+import { createClientRateLimiter } from './graphql/client-rate-limit.js';
 
 export interface RunningService {
   /** Where the HTTP server listens, e.g. http://127.0.0.1:4000 (the bound port, not PUBLIC_URL). */
@@ -61,6 +67,8 @@ const GRAPHIQL_HEADERS = JSON.stringify({ Authorization: 'Bearer PASTE-YOUR-ACCE
 
 /** Opens the database, migrates and seeds it, and serves every endpoint of the service. */
 export async function startService(config: Config): Promise<RunningService> {
+  // Every route's errors: a database outage is a 503 with Retry-After, not a 500.
+  classifyUnavailable(isDatabaseUnavailable);
   configureLogging(config.logLevel);
   const database = await openDatabaseAdapter({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   try {
@@ -130,6 +138,7 @@ export async function startService(config: Config): Promise<RunningService> {
     onWebhooksQueued: webhookWorker.wake,
   };
 
+  const rateLimiter = createClientRateLimiter(prisma, { ...config.rateLimit, redisUrl: config.redisUrl, databaseUrl: config.databaseUrl });
   const yoga = createYoga<{ connectionParams?: Record<string, unknown> }, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -144,13 +153,22 @@ export async function startService(config: Config): Promise<RunningService> {
     },
     // Our own body limit replaces yoga's (see request-body-limit.ts); it must stay the last plugin.
     maxRequestBodySize: false,
-    plugins: [useOperationMetrics(metrics), useSharedSubscriptionExecution(subscriptionAudience), useRequestBodyLimit(MAX_GRAPHQL_BODY_BYTES)],
+    plugins: [
+      useOperationMetrics(metrics),
+      useSharedSubscriptionExecution(subscriptionAudience),
+      ...useOperationLimits(config.operationLimits),
+      useNoNulCharacters(),
+      useReadableRequests(),
+      useRequestBodyLimit(MAX_GRAPHQL_BODY_BYTES),
+    ],
     graphiql: { title: 'Smart Registration Service', headers: GRAPHIQL_HEADERS, shouldPersistHeaders: true, subscriptionsProtocol: 'WS' },
     context: async ({ request, connectionParams, params, req }: { request: Request; connectionParams?: Record<string, unknown>; params?: { query?: string; operationName?: string | null }; req?: http.IncomingMessage }) => ({
       prisma,
       config,
       services,
-      viewer: await bearer.authenticate(connectionParams ? (authorizationParam(connectionParams) ?? (await dashboard.sessions.authorization(req, params))) : await dashboard.sessions.authorization(request, params)),
+      viewer: await rateLimiter.admitted(
+        await bearer.authenticate(connectionParams ? (authorizationParam(connectionParams) ?? (await dashboard.sessions.authorization(req, params))) : await dashboard.sessions.authorization(request, params)),
+      ),
     }),
   });
 
@@ -161,6 +179,7 @@ export async function startService(config: Config): Promise<RunningService> {
   const server = http.createServer((request, response) => {
     const requestId = requestIdFrom(request.headers['x-request-id']);
     response.setHeader('x-request-id', requestId);
+    applySecurityHeaders(response, { https: config.publicUrl.startsWith('https:') });
     const started = performance.now();
     lastRequestStartedAt = started;
     inFlight++;
@@ -186,12 +205,14 @@ export async function startService(config: Config): Promise<RunningService> {
         }
         if (--inFlight === 0) drained();
       });
-      void route(request, response);
+      // Whatever a route throws is answered here (4xx, 503 or a masked 500), never a crash.
+      route(request, response).catch((error: unknown) => answerRouteError(response, error));
     });
   });
 
   const route = async (request: http.IncomingMessage, response: http.ServerResponse) => {
     const url = request.url ?? '/';
+    refuseImpossibleUrl(url);
     if (shuttingDown) {
       response.setHeader('connection', 'close');
       // Partner traffic stays open: orders in flight are opened through the simulators here.
@@ -220,7 +241,7 @@ export async function startService(config: Config): Promise<RunningService> {
   };
 
   // Subscriptions over WebSocket (graphql-ws) share yoga's whole envelop chain.
-  const webSockets = new WebSocketServer({ server, path: '/graphql' });
+  const webSockets = new WebSocketServer({ server, path: '/graphql', maxPayload: MAX_GRAPHQL_BODY_BYTES });
   webSocketConnections = () => webSockets.clients.size;
   const wsServer = serveGraphqlOverWebSocket<Record<string, unknown>>(
     {
@@ -228,7 +249,9 @@ export async function startService(config: Config): Promise<RunningService> {
         try {
           await bearer.authenticate(authorizationParam(connectionParams ?? {}) ?? (await dashboard.sessions.authorization(ctx.extra.request)));
           return true;
-        } catch {
+        } catch (error) {
+          // An outage is no refusal: 1013 (try again later) lets the client reconnect, where 4403 would make it give up.
+          if (isDatabaseUnavailable(error)) ctx.extra.socket.close(1013, 'Service unavailable; retry shortly');
           return false;
         }
       },
@@ -242,9 +265,17 @@ export async function startService(config: Config): Promise<RunningService> {
           params: payload,
           connectionParams: ctx.connectionParams ?? {},
         });
-        const document = parse(payload.query);
-        const errors = validate(envelopedSchema, document);
-        if (errors.length) return errors;
+        // A bad operation (syntax, validation, a limit) is an error for its id only: the
+        // connection and its other subscriptions stay.
+        let document: ReturnType<typeof parse>;
+        try {
+          document = parse(payload.query);
+          const errors = validate(envelopedSchema, document);
+          if (errors.length) return errors;
+        } catch (error) {
+          if (error instanceof GraphQLError) return [error];
+          throw error;
+        }
         let contextValue: unknown;
         try {
           contextValue = await contextFactory();
@@ -312,6 +343,7 @@ export async function startService(config: Config): Promise<RunningService> {
           server.closeAllConnections();
         });
         await bus.close();
+        await rateLimiter.close();
         await prisma.$disconnect();
         await database.close();
       })()),

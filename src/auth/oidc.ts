@@ -7,6 +7,7 @@ import type { Config } from '../config.js';
 import type { DatabaseHandle } from '../db/adapter.js';
 import { clientSecretMatches } from './clients.js';
 import { createMemoryOidcAdapter, createOidcAdapter, type OidcStorageOptions } from './oidc-adapter.js';
+import { withoutImpossibleIds } from './oidc-input-guard.js';
 import { ALL_SCOPES, INTROSPECTING_ROLES, type ClientRole } from './scopes.js';
 import { loadServiceKeys } from './service-keys.js';
 import type { DataProtection } from '../crypto/data-protection.js';
@@ -41,7 +42,7 @@ export async function createOidcProvider(
   };
   const keys = await loadServiceKeys(prisma, 'oidc', dataProtection);
   const provider = new Provider(`${config.publicUrl}${OIDC_MOUNT_PATH}`, {
-    adapter: config.oidcStore === 'memory' ? createMemoryOidcAdapter(storage) : createOidcAdapter(storage),
+    adapter: withoutImpossibleIds(config.oidcStore === 'memory' ? createMemoryOidcAdapter(storage) : createOidcAdapter(storage)),
     jwks: { keys: keys as never },
     // No cookies are set for client credentials, but the provider insists on keys.
     cookies: { keys: keys.map((key) => createHash('sha256').update(String(key.d)).digest('base64url')) },

@@ -1,5 +1,7 @@
 // Small helpers for the service's own HTML pages and JSON endpoints on node:http.
 import type http from 'node:http';
+import { ClientRequestError, requestIncomplete, requestTooLarge } from '../http/errors.js';
+import { setContentSecurityPolicy } from '../http/security-headers.js';
 
 const MAX_BODY_BYTES = 64 * 1024;
 
@@ -7,14 +9,21 @@ export function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[char]!);
 }
 
+/** The body as text; a body over the limit is 413, one cut off mid-way 400 (see http/errors.ts). */
 async function readBody(request: http.IncomingMessage): Promise<string> {
+  if (Number(request.headers['content-length']) > MAX_BODY_BYTES) throw requestTooLarge(MAX_BODY_BYTES);
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new Error('request body too large');
-    chunks.push(chunk as Buffer);
+  try {
+    for await (const chunk of request) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_BODY_BYTES) throw requestTooLarge(MAX_BODY_BYTES);
+      chunks.push(chunk as Buffer);
+    }
+  } catch (error) {
+    throw error instanceof ClientRequestError ? error : requestIncomplete();
   }
+  if (!request.complete) throw requestIncomplete();
   return Buffer.concat(chunks).toString('utf8');
 }
 
@@ -22,9 +31,11 @@ export async function readForm(request: http.IncomingMessage): Promise<Record<st
   return Object.fromEntries(new URLSearchParams(await readBody(request)));
 }
 
+/** The body parsed as JSON; undefined when it is not JSON. */
 export async function readJson(request: http.IncomingMessage): Promise<unknown> {
+  const body = await readBody(request);
   try {
-    return JSON.parse(await readBody(request));
+    return JSON.parse(body);
   } catch {
     return undefined;
   }
@@ -35,12 +46,12 @@ export function sendJson(response: http.ServerResponse, status: number, body: un
   response.end(JSON.stringify(body));
 }
 
+/** An HTML page, with the pages' Content-Security-Policy (the other security headers come from server.ts). */
 export function sendHtml(response: http.ServerResponse, status: number, html: string): void {
+  setContentSecurityPolicy(response);
   response.writeHead(status, {
     'content-type': 'text/html; charset=utf-8',
     'cache-control': 'no-store',
-    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' http: https:",
-    'referrer-policy': 'no-referrer',
   });
   response.end(html);
 }

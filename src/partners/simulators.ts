@@ -11,6 +11,7 @@ import { createSrsApiClient, type SrsApiClient } from './srs-api-client.js';
 import type { DataProtection } from '../crypto/data-protection.js';
 import type { SqlRunner } from '../db/adapter.js';
 import { readForm, readJson, sendJson } from './http-helpers.js';
+import { ClientRequestError } from '../http/errors.js';
 import { log } from '../observability/log.js';
 import { formatDateTime, formatList, translator } from '../i18n/index.js';
 import { pageLanguage, sendPage } from '../pages/render.js';
@@ -534,6 +535,8 @@ export function createSimulators(options: {
         else if (route === 'agent' && request.method === 'POST' && profile.inPerson) await submitAtDesk(profile, request, response);
         else sendJson(response, 405, { error: 'method not allowed' });
       } catch (error) {
+        // A body too large or cut off is the client's doing: answered by the server's route errors.
+        if (error instanceof ClientRequestError) throw error;
         log().error({ err: error, issuer: profile.issuer, method: request.method, path: url.pathname }, 'a partner simulator failed');
         if (!response.headersSent) {
           const language = pageLanguage(request);

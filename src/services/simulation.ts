@@ -32,8 +32,25 @@ export function createSimulation(options: { prisma: PrismaClient; internalUrl: s
         headers: { authorization: `Bearer ${options.orderTokens?.openSecret(order.orderToken) ?? order.orderToken}`, 'content-type': 'application/json' },
         body: JSON.stringify({ outcome: input.outcome, reason: input.reason ?? undefined }),
       });
-      if (!response.ok) return failed(userError('ILLEGAL_TRANSITION', `The TEST partner refused: ${(await response.text()).slice(0, 300)}`, field));
+      if (!response.ok) return failed(userError('ILLEGAL_TRANSITION', `The TEST partner refused: ${await refusalOf(response)}`, field));
       return ok(await options.prisma.order.findUniqueOrThrow({ where: { id: order.id } }));
     },
   };
+}
+
+/**
+ * Why the partner refused, in one clean line: the `error` or `message` of a JSON answer, else
+ * the HTTP status (an HTML page or anything else is not shown to API clients).
+ */
+async function refusalOf(response: Response): Promise<string> {
+  const text = await response.text().catch(() => '');
+  try {
+    const body = JSON.parse(text) as { message?: unknown; error?: unknown };
+    const reason = typeof body.message === 'string' ? body.message : typeof body.error === 'string' ? body.error : undefined;
+    // eslint-disable-next-line no-control-regex
+    if (reason) return reason.replace(/[\u0000-\u001f<>]/g, ' ').slice(0, 200);
+  } catch {
+    // not JSON
+  }
+  return `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`;
 }

@@ -151,7 +151,7 @@ describe('cli: clients list and disable', () => {
 
       const listed = await listWithCli(db.env);
       expect(listed).toHaveLength(1);
-      expect(Object.keys(listed[0]).sort()).toEqual(['createdAt', 'enabled', 'id', 'issuer', 'name', 'role', 'scopes', 'updatedAt']);
+      expect(Object.keys(listed[0]).sort()).toEqual(['createdAt', 'enabled', 'id', 'issuer', 'name', 'rateLimitPerSecond', 'role', 'scopes', 'updatedAt']);
       expect(listed[0]).toMatchObject({ id: created.clientId, name: 'Acme', role: 'SERVICE_PROVIDER', issuer: null, enabled: true });
       const listText = JSON.stringify(listed);
       expect(listText).not.toContain(created.clientSecret);

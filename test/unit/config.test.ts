@@ -60,7 +60,18 @@ describe('loadConfig', () => {
         secretOverlapSeconds: 86_400,
         pollSeconds: 5,
       },
+      operationLimits: { maxDepth: 10, maxAliases: 15, maxCost: 5000, maxTokens: 2000, maxDirectives: 50, maxRows: 1000 },
+      rateLimit: { perSecond: 200, store: 'memory' },
     });
+  });
+
+  it('reads the operation limits and the rate limit, and refuses nonsense', () => {
+    const config = loadConfig({ GRAPHQL_MAX_DEPTH: '7', GRAPHQL_MAX_ROWS: '50', RATE_LIMIT_PER_CLIENT: '0' });
+    expect(config.operationLimits).toMatchObject({ maxDepth: 7, maxRows: 50 });
+    expect(config.rateLimit).toEqual({ perSecond: 0, store: 'memory' });
+    expect(loadConfig({ DATABASE_URL: 'postgres://root@127.0.0.1/test', ...SERVER_KEYS }).rateLimit.store).toBe('postgres');
+    expect(() => loadConfig({ GRAPHQL_MAX_DEPTH: '0' })).toThrow(/GRAPHQL_MAX_DEPTH/);
+    expect(() => loadConfig({ RATE_LIMIT_PER_CLIENT: 'many' })).toThrow(/RATE_LIMIT_PER_CLIENT/);
   });
 
   it('derives the public URL from PORT when PUBLIC_URL is unset', () => {
@@ -144,6 +155,8 @@ describe('loadConfig', () => {
       partners: { partners: new Map(), simulators: true },
       sms: { gateway: 'log' },
       webhooks: { retryScheduleSeconds: [0, 1, 2.5], allowPrivateDestinations: true, timeoutSeconds: 3, secretOverlapSeconds: 60, pollSeconds: 0.5 },
+      operationLimits: { maxDepth: 10, maxAliases: 15, maxCost: 5000, maxTokens: 2000, maxDirectives: 50, maxRows: 1000 },
+      rateLimit: { perSecond: 200, store: 'redis' },
     });
   });
 
