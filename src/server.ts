@@ -27,6 +27,7 @@ import { createEvidenceSigner } from './crypto/evidence-signing.js';
 import { recordingGateway } from './sms/gateway.js';
 import { startSmsWorker } from './sms/worker.js';
 import { createTermsPages } from './pages/terms.js';
+import { createGraphiqlPage, GRAPHIQL_ASSETS_PATH } from './pages/graphiql.js';
 import { listRecordedSms } from './sms/recorded.js';
 import { schema } from './schema/index.js';
 import { configureLogging, log, requestIdFrom, withLogScope } from './observability/log.js';
@@ -50,8 +51,6 @@ export interface RunningService {
 const SHUTDOWN_QUIET_MS = 300;
 /** The largest GraphQL request: far above any operation of this API (yoga's default was 25 MB). */
 const MAX_GRAPHQL_BODY_BYTES = 1024 * 1024;
-
-const GRAPHIQL_HEADERS = JSON.stringify({ Authorization: 'Bearer PASTE-YOUR-ACCESS-TOKEN-HERE' }, null, 2);
 
 /** Opens the database, migrates and seeds it, and serves every endpoint of the service. */
 export async function startService(config: Config): Promise<RunningService> {
@@ -117,6 +116,7 @@ export async function startService(config: Config): Promise<RunningService> {
   });
   const smsWorker = startSmsWorker({ prisma, dataProtection, gateway: recordingGateway, bus, metrics }, config.smsOutboxSweepSeconds);
   const termsPages = createTermsPages({ prisma, bus, termsVersion: config.termsVersion });
+  const graphiqlPage = createGraphiqlPage({ title: 'Smart Registration Service' });
   const services: GraphQLContext['services'] = {
     prisma,
     database,
@@ -148,7 +148,8 @@ export async function startService(config: Config): Promise<RunningService> {
     // Our own body limit replaces yoga's (see request-body-limit.ts); it must stay the last plugin.
     maxRequestBodySize: false,
     plugins: [useOperationMetrics(metrics), useSharedSubscriptionExecution(subscriptionAudience), useRequestBodyLimit(MAX_GRAPHQL_BODY_BYTES)],
-    graphiql: { title: 'Smart Registration Service', headers: GRAPHIQL_HEADERS, shouldPersistHeaders: true, subscriptionsProtocol: 'WS' },
+    // GraphiQL is served by src/pages/graphiql.ts, from our own origin and with its own CSP.
+    graphiql: false,
     context: async ({ request, connectionParams }) => ({
       prisma,
       config,
@@ -212,6 +213,7 @@ export async function startService(config: Config): Promise<RunningService> {
     }
     if (url === '/health' && request.method === 'GET') return void sendHealth(response, prisma, database, shuttingDown);
     if (url === '/metrics' && request.method === 'GET') return void sendMetrics(request, response, metrics, config.metricsToken);
+    if ((url === '/graphql' || url.startsWith('/graphql?') || url.startsWith(GRAPHIQL_ASSETS_PATH)) && (await graphiqlPage.handle(request, response))) return;
     if (url === '/graphql' || url.startsWith('/graphql?')) return yoga(request, response);
     if (url.startsWith('/ipsp/') && (await simulators.handle(request, response))) return;
     if (url.startsWith('/terms/') && (await termsPages.handle(request, response))) return;
@@ -350,7 +352,7 @@ async function sendMetrics(request: http.IncomingMessage, response: http.ServerR
   }
 }
 
-const ROUTES = ['graphql', 'oidc', 'ipsp', 'terms', 'health', 'metrics', 'dev'] as const;
+const ROUTES = ['graphql', 'graphiql', 'oidc', 'ipsp', 'terms', 'health', 'metrics', 'dev'] as const;
 
 /** A route label of bounded cardinality for a request path. */
 function routeOf(url: string): string {
