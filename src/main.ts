@@ -1,9 +1,13 @@
+// First: libraries' plain-text warnings at import become JSON log lines.
+import './observability/console-to-log.js';
 import cluster from 'node:cluster';
 import { ConfigError, loadConfig } from './config.js';
 import { DataFolderInUseError } from './db/adapter.js';
 import { startService } from './server.js';
 import { configureLogging, log } from './observability/log.js';
 import { superviseWorkers } from './workers.js';
+import { ensurePortFree } from './startup/port-probe.js';
+import { nextStep } from './startup/first-start.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -11,6 +15,8 @@ async function main(): Promise<void> {
     configureLogging(config.logLevel);
     return superviseWorkers(config);
   }
+  // A port in use is told at once, not after the database is opened and migrated.
+  if (cluster.isPrimary) await ensurePortFree(config.port, config.host);
   const service = await startService(config);
   const where = service.database.kind === 'embedded' ? `embedded PostgreSQL in ${service.database.location}` : `PostgreSQL at ${service.database.location}`;
   log().info(
@@ -26,6 +32,11 @@ async function main(): Promise<void> {
     },
     `Smart Registration Service listening on ${config.host}:${config.port} (${where}${config.testMode ? ', test mode' : ''}); GraphiQL at ${config.publicUrl}/graphql`,
   );
+  // The first worker alone speaks for the service (and creates the demo client).
+  if (!cluster.isWorker || cluster.worker?.id === 1) {
+    const hint = await nextStep(service.prisma, { testMode: config.testMode, publicUrl: config.publicUrl });
+    if (hint) log().info(hint.fields, hint.message);
+  }
   // Launchers (npx, tsx, a process manager) often pass a signal on to us a second time: the
   // first starts an orderly close, later ones must not cut it short (the data folder lock
   // would stay behind).

@@ -28,6 +28,8 @@ import { recordingGateway } from './sms/gateway.js';
 import { startSmsWorker } from './sms/worker.js';
 import { createTermsPages } from './pages/terms.js';
 import { createGraphiqlPage, GRAPHIQL_ASSETS_PATH } from './pages/graphiql.js';
+import { serveAdminSocket } from './admin/local-socket.js';
+import { loopbackAliases, serveAliasDiscovery } from './startup/discovery-aliases.js';
 import { listRecordedSms } from './sms/recorded.js';
 import { schema } from './schema/index.js';
 import { configureLogging, log, requestIdFrom, withLogScope } from './observability/log.js';
@@ -67,7 +69,7 @@ export async function startService(config: Config): Promise<RunningService> {
   const prisma = new PrismaClient({ adapter: database.adapter, transactionOptions: { maxWait: 10_000, timeout: 15_000 } });
   await seedCatalogue(prisma, config.testMode);
   const simulatorSecrets = await ensureSimulatorClients(prisma);
-  const dataProtection = createDataProtection(config.dataKeys ?? embeddedDataKeys(config.dataDir));
+  const dataProtection = createDataProtection(config.dataKeys ?? embeddedDataKeys(config.dataDir, (message) => log().warn(message)));
   const evidenceSigner = createEvidenceSigner(prisma, config.publicUrl);
 
   let bus: EventBus;
@@ -205,6 +207,7 @@ export async function startService(config: Config): Promise<RunningService> {
         return sendJson(response, 503, { error: 'shutting_down', message: 'This process is shutting down; send the request again (to another process).' });
       }
     }
+    if (url.startsWith(`${OIDC_MOUNT_PATH}/.well-known/`) && (await serveAliasDiscovery(request, response, { ...config, aliases: loopbackAliases(config.publicUrl) }))) return;
     if (url === OIDC_MOUNT_PATH || url.startsWith(`${OIDC_MOUNT_PATH}/`) || url.startsWith(`${OIDC_MOUNT_PATH}?`)) {
       // oidc-provider routes relative to its mount path and finds that path in originalUrl.
       Object.assign(request, { originalUrl: url });
@@ -271,6 +274,11 @@ export async function startService(config: Config): Promise<RunningService> {
   );
 
   const timeoutJob = startTimeoutJob({ prisma, database, bus, orderTokens, metrics }, config.timeoutSweepSeconds);
+  // The embedded folder is ours alone: the CLI sends its commands here (src/admin/local-socket.ts).
+  const adminSocket =
+    database.kind === 'embedded'
+      ? await serveAdminSocket(config.dataDir, { prisma, database, announce: async (invalidation) => bus.publishInvalidation(invalidation) }, (message) => log().warn(message))
+      : undefined;
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -292,7 +300,7 @@ export async function startService(config: Config): Promise<RunningService> {
         // Idle keep-alive connections are not cut here: a request racing onto one would be reset.
         // Every answer from now on says `Connection: close` instead.
         shuttingDown = true;
-        await Promise.all([timeoutJob.stop(), smsWorker.stop()]);
+        await Promise.all([timeoutJob.stop(), smsWorker.stop(), adminSocket?.close()]);
         // Streams complete (SSE requests end with them); WebSocket subscribers learn why (1001:
         // going away) and can reconnect to another process.
         await eventFeed.close();
