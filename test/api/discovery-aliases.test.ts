@@ -1,5 +1,6 @@
 // With the default PUBLIC_URL, OpenID discovery works whichever loopback name the person uses,
 // as proven by openid-client (which refuses an issuer other than the URL it discovered from).
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as oidcClient from 'openid-client';
 import { endpointAt, startTestService, type TestClient, type TestService } from '../kit.js';
@@ -38,7 +39,19 @@ describe('OpenID discovery with the default PUBLIC_URL', () => {
   }
 
   it('names no other host: a foreign Host header gets the configured issuer', async () => {
-    const response = await fetch(`${srs.service.url}/oidc/.well-known/openid-configuration`, { headers: { host: `evil.example:${port}` } });
-    expect(((await response.json()) as { issuer: string }).issuer).toBe(`http://127.0.0.1:${port}/oidc`);
+    // fetch() keeps its own Host header; node:http sends the one given.
+    const issuerFor = (host: string) =>
+      new Promise<string>((resolve, reject) =>
+        http
+          .get(`${srs.service.url}/oidc/.well-known/openid-configuration`, { headers: { host } }, (response) => {
+            let body = '';
+            response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+            response.on('end', () => resolve((JSON.parse(body) as { issuer: string }).issuer));
+          })
+          .on('error', reject),
+      );
+    expect(await issuerFor(`localhost:${port}`)).toBe(`http://localhost:${port}/oidc`);
+    expect(await issuerFor(`evil.example:${port}`)).toBe(`http://127.0.0.1:${port}/oidc`);
+    expect(await issuerFor(`localhost:${port === '1' ? '2' : '1'}`)).toBe(`http://127.0.0.1:${port}/oidc`);
   });
 });
