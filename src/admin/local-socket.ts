@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { AdminInputError, runAdminCommand, type AdminContext, type AdminRequest } from './commands.js';
+import { ADMIN_COMMANDS, AdminInputError, runAdminCommand, type AdminContext, type AdminRequest } from './commands.js';
 
 /** Unix socket paths are limited to about 107 bytes (sun_path). */
 const MAX_SOCKET_PATH = 100;
@@ -66,13 +66,35 @@ async function answer(request: http.IncomingMessage, response: http.ServerRespon
   try {
     adminRequest = JSON.parse(Buffer.concat(chunks).toString('utf8')) as AdminRequest;
   } catch {
-    return send(400, { error: 'bad_request' });
+    return send(400, { error: 'bad_request', message: 'The body is not JSON.' });
   }
+  // Only the service's own user can reach the socket, but what arrives is still checked.
+  if (!isAdminRequest(adminRequest)) return send(400, { error: 'bad_request', message: 'Not a known command with its arguments.' });
   try {
     send(200, { result: await runAdminCommand(context, adminRequest) });
   } catch (error) {
     if (error instanceof AdminInputError) return send(422, { error: 'refused', problems: error.problems });
     send(500, { error: 'failed', message: error instanceof Error ? error.message : String(error) });
+  }
+}
+
+function isAdminRequest(value: unknown): value is AdminRequest {
+  if (typeof value !== 'object' || value === null) return false;
+  const request = value as Record<string, unknown>;
+  const text = (key: string) => typeof request[key] === 'string';
+  const optionalText = (key: string) => request[key] === undefined || typeof request[key] === 'string';
+  switch (request.command as (typeof ADMIN_COMMANDS)[number]) {
+    case 'clients create':
+      return text('name') && text('role') && optionalText('issuer') && (request.scopes === undefined || (Array.isArray(request.scopes) && request.scopes.every((scope) => typeof scope === 'string')));
+    case 'clients list':
+    case 'keys rotate-evidence':
+      return true;
+    case 'clients disable':
+      return text('clientId');
+    case 'evidence revoke':
+      return text('evidenceId') && text('reason');
+    default:
+      return false;
   }
 }
 

@@ -2,6 +2,7 @@
 // would run it with `npm run cli -- ...`.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -302,6 +303,20 @@ describe('cli: while the service runs', () => {
       const unknown = await runCli(['clients', 'disable', 'srs_nobody'], db.env);
       expect(unknown.code).toBe(3);
       expect(unknown.stderr).toContain('No client with id srs_nobody');
+      // The socket sits in a folder only the service's user may enter, and checks what it gets.
+      expect(fs.statSync(path.join(db.env.DATA_DIR, 'admin')).mode & 0o777).toBe(0o700);
+      const raw = (body: string) =>
+        new Promise<number | undefined>((resolve, reject) => {
+          const request = http.request({ socketPath: path.join(db.env.DATA_DIR, 'admin', 'srs.sock'), method: 'POST', path: '/run' }, (response) => {
+            response.resume();
+            resolve(response.statusCode);
+          });
+          request.on('error', reject);
+          request.end(body);
+        });
+      expect(await raw('{"command":"drop everything"}')).toBe(400);
+      expect(await raw('{"command":"clients create","name":42,"role":"ADMIN"}')).toBe(400);
+      expect(await raw('not json')).toBe(400);
       // The service still holds its lock.
       expect(fs.readFileSync(path.join(db.env.DATA_DIR, 'srs.lock'), 'utf8')).toBe(String(process.pid));
     },
