@@ -212,7 +212,7 @@ describe('cli: clients list and disable', () => {
         env = (await freshDatabase()).env;
       }
       const result = await runCli(['clients', 'list'], env);
-      expect(result.stderr).toBe(backend === 'pglite' ? `Database: embedded PostgreSQL in ${dataDir}\n` : expect.stringMatching(/^Database: PostgreSQL at 127\.0\.0\.1:5432\/\w+\n$/));
+      expect(result.stderr).toEqual(backend === 'pglite' ? `Database: embedded PostgreSQL in ${dataDir}\n` : expect.stringMatching(/^Database: PostgreSQL at 127\.0\.0\.1:5432\/\w+\n$/));
       expect(result.code).toBe(0);
       expect(result.stdout).toContain('No clients yet');
       if (dataDir) {
