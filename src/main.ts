@@ -1,3 +1,5 @@
+// First: libraries' plain-text warnings at import become JSON log lines.
+import './observability/console-to-log.js';
 import cluster from 'node:cluster';
 import { ConfigError, loadConfig } from './config.js';
 import { DataFolderInUseError } from './db/adapter.js';
@@ -5,6 +7,8 @@ import { startService } from './server.js';
 import { configureLogging, log } from './observability/log.js';
 import { superviseWorkers } from './workers.js';
 import { installLastResortHandlers } from './observability/last-resort.js';
+import { ensurePortFree } from './startup/port-probe.js';
+import { nextStep } from './startup/first-start.js';
 
 // Set once serving: an uncaught exception then closes the service in order (exit code 1).
 let stopAfterFatalError: (() => void) | undefined;
@@ -20,6 +24,8 @@ async function main(): Promise<void> {
     configureLogging(config.logLevel);
     return superviseWorkers(config);
   }
+  // A port in use is told at once, not after the database is opened and migrated.
+  if (cluster.isPrimary) await ensurePortFree(config.port, config.host);
   const service = await startService(config);
   const where = service.database.kind === 'embedded' ? `embedded PostgreSQL in ${service.database.location}` : `PostgreSQL at ${service.database.location}`;
   log().info(
@@ -35,6 +41,11 @@ async function main(): Promise<void> {
     },
     `Smart Registration Service listening on ${config.host}:${config.port} (${where}${config.testMode ? ', test mode' : ''}); GraphiQL at ${config.publicUrl}/graphql`,
   );
+  // The first worker alone speaks for the service (and creates the demo client).
+  if (!cluster.isWorker || cluster.worker?.id === 1) {
+    const hint = await nextStep(service.prisma, { testMode: config.testMode, publicUrl: config.publicUrl });
+    if (hint) log().info(hint.fields, hint.message);
+  }
   // Launchers (npx, tsx, a process manager) often pass a signal on to us a second time: the
   // first starts an orderly close, later ones must not cut it short (the data folder lock
   // would stay behind).

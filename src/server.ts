@@ -29,6 +29,9 @@ import { createSmsGateway } from './sms/gateways.js';
 import { startSmsWorker } from './sms/worker.js';
 import { startWebhookWorker } from './webhooks/worker.js';
 import { createTermsPages } from './pages/terms.js';
+import { createGraphiqlPage, GRAPHIQL_ASSETS_PATH } from './pages/graphiql.js';
+import { serveAdminSocket } from './admin/local-socket.js';
+import { loopbackAliases, serveAliasDiscovery } from './startup/discovery-aliases.js';
 import { listRecordedSms } from './sms/recorded.js';
 import { schema } from './schema/index.js';
 import { configureLogging, log, requestIdFrom, withLogScope } from './observability/log.js';
@@ -63,8 +66,6 @@ const SHUTDOWN_QUIET_MS = 300;
 /** The largest GraphQL request: far above any operation of this API (yoga's default was 25 MB). */
 const MAX_GRAPHQL_BODY_BYTES = 1024 * 1024;
 
-const GRAPHIQL_HEADERS = JSON.stringify({ Authorization: 'Bearer PASTE-YOUR-ACCESS-TOKEN-HERE' }, null, 2);
-
 /** Opens the database, migrates and seeds it, and serves every endpoint of the service. */
 export async function startService(config: Config): Promise<RunningService> {
   // Every route's errors: a database outage is a 503 with Retry-After, not a 500.
@@ -82,7 +83,7 @@ export async function startService(config: Config): Promise<RunningService> {
   const prisma = new PrismaClient({ adapter: database.adapter, transactionOptions: { maxWait: 10_000, timeout: 15_000 } });
   await seedCatalogue(prisma, config.testMode, servedIssuers(config));
   const simulatorSecrets = await ensureSimulatorClients(prisma, simulatedIssuers(config));
-  const dataProtection = createDataProtection(config.dataKeys ?? embeddedDataKeys(config.dataDir));
+  const dataProtection = createDataProtection(config.dataKeys ?? embeddedDataKeys(config.dataDir, (message) => log().warn(message)));
   const evidenceSigner = createEvidenceSigner(prisma, config.publicUrl, dataProtection);
 
   let bus: EventBus;
@@ -121,6 +122,7 @@ export async function startService(config: Config): Promise<RunningService> {
   const webhookWorker = startWebhookWorker({ prisma, dataProtection, bus, metrics, config: config.webhooks });
   const termsPages = createTermsPages({ prisma, bus, termsVersion: config.termsVersion });
   const dashboard = createDashboard({ prisma, oidc, config });
+  const graphiqlPage = createGraphiqlPage({ title: 'Smart Registration Service' });
   const services: GraphQLContext['services'] = {
     prisma,
     database,
@@ -161,7 +163,8 @@ export async function startService(config: Config): Promise<RunningService> {
       useReadableRequests(),
       useRequestBodyLimit(MAX_GRAPHQL_BODY_BYTES),
     ],
-    graphiql: { title: 'Smart Registration Service', headers: GRAPHIQL_HEADERS, shouldPersistHeaders: true, subscriptionsProtocol: 'WS' },
+    // GraphiQL is served by src/pages/graphiql.ts, from our own origin and with its own CSP.
+    graphiql: false,
     context: async ({ request, connectionParams, params, req }: { request: Request; connectionParams?: Record<string, unknown>; params?: { query?: string; operationName?: string | null }; req?: http.IncomingMessage }) => ({
       prisma,
       config,
@@ -222,6 +225,7 @@ export async function startService(config: Config): Promise<RunningService> {
         return sendJson(response, 503, { error: 'shutting_down', message: 'This process is shutting down; send the request again (to another process).' });
       }
     }
+    if (url.startsWith(`${OIDC_MOUNT_PATH}/.well-known/`) && (await serveAliasDiscovery(request, response, { ...config, aliases: loopbackAliases(config.publicUrl) }))) return;
     if (url === OIDC_MOUNT_PATH || url.startsWith(`${OIDC_MOUNT_PATH}/`) || url.startsWith(`${OIDC_MOUNT_PATH}?`)) {
       // oidc-provider routes relative to its mount path and finds that path in originalUrl.
       Object.assign(request, { originalUrl: url });
@@ -230,6 +234,7 @@ export async function startService(config: Config): Promise<RunningService> {
     }
     if (url === '/health' && request.method === 'GET') return void sendHealth(response, prisma, database, shuttingDown);
     if (url === '/metrics' && request.method === 'GET') return void sendMetrics(request, response, metrics, config.metricsToken);
+    if ((url === '/graphql' || url.startsWith('/graphql?') || url.startsWith(GRAPHIQL_ASSETS_PATH)) && (await graphiqlPage.handle(request, response))) return;
     if (url === '/graphql' || url.startsWith('/graphql?')) return yoga(request, response);
     if (url.startsWith('/ipsp/') && (await simulators.handle(request, response))) return;
     if (url.startsWith('/terms/') && (await termsPages.handle(request, response))) return;
@@ -299,6 +304,11 @@ export async function startService(config: Config): Promise<RunningService> {
   );
 
   const timeoutJob = startTimeoutJob({ prisma, database, bus, orderTokens, metrics }, config.timeoutSweepSeconds);
+  // The embedded folder is ours alone: the CLI sends its commands here (src/admin/local-socket.ts).
+  const adminSocket =
+    database.kind === 'embedded'
+      ? await serveAdminSocket(config.dataDir, { prisma, database, dataProtection, announce: async (invalidation) => bus.publishInvalidation(invalidation) }, (message) => log().warn(message))
+      : undefined;
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -322,7 +332,7 @@ export async function startService(config: Config): Promise<RunningService> {
         // Idle keep-alive connections are not cut here: a request racing onto one would be reset.
         // Every answer from now on says `Connection: close` instead.
         shuttingDown = true;
-        await Promise.all([timeoutJob.stop(), smsWorker.stop(), webhookWorker.stop(), orderRecoveryJob.stop()]);
+        await Promise.all([timeoutJob.stop(), smsWorker.stop(), webhookWorker.stop(), orderRecoveryJob.stop(), adminSocket?.close()]);
         // Streams complete (SSE requests end with them); WebSocket subscribers learn why (1001:
         // going away) and can reconnect to another process.
         await eventFeed.close();
@@ -383,7 +393,7 @@ async function sendMetrics(request: http.IncomingMessage, response: http.ServerR
   }
 }
 
-const ROUTES = ['graphql', 'oidc', 'ipsp', 'terms', 'health', 'metrics', 'dev', 'dashboard'] as const;
+const ROUTES = ['graphql', 'graphiql', 'oidc', 'ipsp', 'terms', 'health', 'metrics', 'dev', 'dashboard'] as const;
 
 /** A route label of bounded cardinality for a request path. */
 function routeOf(url: string): string {

@@ -1,6 +1,8 @@
 // The operator CLI (src/cli.ts), run as its own process against a fresh database, as an operator
 // would run it with `npm run cli -- ...`.
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -163,7 +165,8 @@ describe('cli: clients list and disable', () => {
       if (backend === 'pglite') await srs.stop();
 
       const disabled = await runCli(['clients', 'disable', created.clientId], db.env);
-      expect(disabled.stderr).toBe('');
+      expect(disabled.stderr).toMatch(/^Database: (embedded PostgreSQL in \/|PostgreSQL at )/);
+      expect(disabled.stderr).not.toMatch(/error|fail/i);
       expect(disabled.code).toBe(0);
       expect(disabled.stdout).toContain(`Disabled client ${created.clientId}`);
 
@@ -209,7 +212,7 @@ describe('cli: clients list and disable', () => {
         env = (await freshDatabase()).env;
       }
       const result = await runCli(['clients', 'list'], env);
-      expect(result.stderr).toBe('');
+      expect(result.stderr).toEqual(backend === 'pglite' ? `Database: embedded PostgreSQL in ${dataDir}\n` : expect.stringMatching(/^Database: PostgreSQL at 127\.0\.0\.1:5432\/\w+\n$/));
       expect(result.code).toBe(0);
       expect(result.stdout).toContain('No clients yet');
       if (dataDir) {
@@ -223,20 +226,98 @@ describe('cli: clients list and disable', () => {
   );
 });
 
+describe('cli: the command line', () => {
+  it('prints one command\'s usage, checks arguments before opening anything, refuses --json where there is none', async () => {
+    // A folder that cannot be a data folder: any attempt to open it would fail with another message.
+    const env = { DATA_DIR: '/proc/srs-never-opened' };
+    // Through package.json's bin (what `npx srs` runs), as well as through tsx.
+    const viaBin = await new Promise<{ code: number; stdout: string }>((resolve) =>
+      execFile(process.execPath, ['bin/srs.js', 'clients', 'list', '--help'], { cwd: path.resolve(import.meta.dirname, '../..'), env: { ...process.env, ...env } }, (error, stdout) =>
+        resolve({ code: typeof error?.code === 'number' ? error.code : error ? -1 : 0, stdout }),
+      ),
+    );
+    expect(viaBin).toEqual({ code: 0, stdout: expect.stringMatching(/^Usage: srs clients list \[--json\]/) });
+    const help = await runCli(['clients', 'create', '--help'], env);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: srs clients create --name NAME --role ROLE/);
+    expect(help.stdout).not.toContain('evidence revoke');
+    expect(help.stdout).toContain('Exit codes:');
+
+    const usage = await runCli(['clients', 'disable'], env);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain('clients disable needs exactly one CLIENT_ID');
+    expect(usage.stderr).toContain('Usage: srs clients disable CLIENT_ID');
+    expect(usage.stderr).not.toContain('Database:');
+
+    const json = await runCli(['keys', 'rotate-evidence', '--json'], env);
+    expect(json.code).toBe(2);
+    expect(json.stderr).toContain('keys rotate-evidence has no JSON output');
+    expect(json.stdout).toBe('');
+
+    const secretInArgs = await runCli(['token', 'srs_x', '--secret', 'visible-in-ps'], env);
+    expect(secretInArgs.code).toBe(2);
+    expect(secretInArgs.stderr).toContain('SRS_CLIENT_SECRET');
+    const noSecret = await runCli(['token', 'srs_x'], { ...env, SRS_CLIENT_SECRET: '' });
+    expect(noSecret.code).toBe(2);
+
+    const badConfig = await runCli(['clients', 'list'], { ...env, PORT: 'abc' });
+    expect(badConfig.code).toBe(4);
+    expect(badConfig.stderr).toContain('PORT');
+  }, TEST_TIMEOUT_MS);
+});
+
 describe('cli: while the service runs', () => {
   it.skipIf(backend === 'postgres')(
-    'refuses an embedded data folder in use, naming the problem',
+    'goes through the running server on an embedded data folder in use; a client made so gets a token at once',
     async () => {
       const db = await freshDatabase();
       const srs = await serviceOn(db.env);
-      const result = await runCli(['clients', 'list'], db.env);
-      expect(result.code).not.toBe(0);
-      expect(result.stderr).toContain('in use');
-      expect(result.stderr).toContain(`process ${process.pid}`);
-      expect(result.stdout).toBe('');
-      // The service was not disturbed and still holds its lock.
-      const client = await srs.createClient('SERVICE_PROVIDER');
+      const created = await runCli(['clients', 'create', '--name', 'Live Ltd', '--role', 'SERVICE_PROVIDER', '--json'], db.env);
+      expect(created.code).toBe(0);
+      expect(created.stderr).toContain(`Database: embedded PostgreSQL in ${db.env.DATA_DIR}, through the running server (process ${process.pid})`);
+      const client = JSON.parse(created.stdout) as TestClient;
+      // The server that made it issues its token at once.
       expect(typeof (await srs.token(client))).toBe('string');
+
+      // The token command, as a script uses it: the secret in the environment, the token alone on stdout.
+      const env = { ...db.env, INTERNAL_URL: srs.url };
+      const token = await runCli(['token', client.clientId], { ...env, SRS_CLIENT_SECRET: client.clientSecret });
+      expect(token.code).toBe(0);
+      expect(token.stdout).toMatch(/^\S+\n$/);
+      const viewer = await srs.graphql<{ viewer: { clientId: string } }, never>(ViewerQuery, { token: token.stdout.trim() });
+      expect(viewer.data?.viewer.clientId).toBe(client.clientId);
+      const asJson = await runCli(['token', client.clientId, '--json', '--scope', 'verify'], { ...env, SRS_CLIENT_SECRET: client.clientSecret });
+      expect(JSON.parse(asJson.stdout)).toMatchObject({ access_token: expect.any(String), token_type: 'Bearer', scope: 'verify' });
+      const wrongSecret = await runCli(['token', client.clientId], { ...env, SRS_CLIENT_SECRET: `${client.clientSecret}x` });
+      expect(wrongSecret.code).toBe(3);
+      expect(wrongSecret.stdout).toBe('');
+      expect(wrongSecret.stderr).toContain('invalid_client');
+
+      // Listing and disabling go through the server too; the server forgets the client at once.
+      const listed = await listWithCli(db.env);
+      expect(listed.filter((entry) => entry.id === client.clientId)).toHaveLength(1);
+      const disabled = await runCli(['clients', 'disable', client.clientId], db.env);
+      expect(disabled.code).toBe(0);
+      const refused = await srs.requestToken(client);
+      expect(refused.status).toBe(401);
+      const unknown = await runCli(['clients', 'disable', 'srs_nobody'], db.env);
+      expect(unknown.code).toBe(3);
+      expect(unknown.stderr).toContain('No client with id srs_nobody');
+      // The socket sits in a folder only the service's user may enter, and checks what it gets.
+      expect(fs.statSync(path.join(db.env.DATA_DIR, 'admin')).mode & 0o777).toBe(0o700);
+      const raw = (body: string) =>
+        new Promise<number | undefined>((resolve, reject) => {
+          const request = http.request({ socketPath: path.join(db.env.DATA_DIR, 'admin', 'srs.sock'), method: 'POST', path: '/run' }, (response) => {
+            response.resume();
+            resolve(response.statusCode);
+          });
+          request.on('error', reject);
+          request.end(body);
+        });
+      expect(await raw('{"command":"drop everything"}')).toBe(400);
+      expect(await raw('{"command":"clients create","name":42,"role":"ADMIN"}')).toBe(400);
+      expect(await raw('not json')).toBe(400);
+      // The service still holds its lock.
       expect(fs.readFileSync(path.join(db.env.DATA_DIR, 'srs.lock'), 'utf8')).toBe(String(process.pid));
     },
     TEST_TIMEOUT_MS,

@@ -298,9 +298,9 @@ describe('clients set-rate-limit (CLI)', () => {
   // One call only (a CLI start costs much on a loaded machine); setting a limit is shown above
   // through the same function the CLI calls.
   // The CLI's own database is embedded here whatever the backend: once is enough.
-  it.skipIf(backend === 'postgres')('refuses an unknown client with the usage exit code', async () => {
+  it.skipIf(backend === 'postgres')('refuses an unknown client with the refused exit code', async () => {
     const env = { DATA_DIR: (await import('node:fs')).mkdtempSync(`${(await import('node:os')).tmpdir()}/srs-rate-`) };
     const answer = await runCli(['clients', 'set-rate-limit', 'no-such-client', '5'], env);
-    expect(answer).toMatchObject({ code: 64, stderr: expect.stringContaining('No client with id no-such-client') });
+    expect(answer).toMatchObject({ code: 3, stderr: expect.stringContaining('No client with id no-such-client') });
   }, 120_000);
 });

@@ -100,6 +100,11 @@ afterAll(async () => {
   }
 });
 
+/** stderr without npx's own warnings about the machine's npm configuration. */
+function withoutNpmWarnings(stderr: string): string {
+  return stderr.replace(/^npm warn .*\n?/gim, '');
+}
+
 /** The service's stdout as JSON log lines; a line that is not JSON fails the test. */
 function logLines(stdout: string): Array<Record<string, unknown>> {
   return stdout
@@ -136,11 +141,14 @@ describe.skipIf(backend === 'postgres')('starting src/main.ts', () => {
     await new Promise<void>((resolve) => occupier.listen(0, '127.0.0.1', resolve));
     const { port } = occupier.address() as net.AddressInfo;
     try {
-      const main = startMain({ PORT: String(port), HOST: '127.0.0.1', DATA_DIR: tempDataDir() });
+      const dataDir = tempDataDir();
+      const main = startMain({ PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir });
       const { code } = await withTimeout(main.exited, 60_000, 'exiting');
       expect(code).toBe(1);
       expect(main.stderr()).toContain(`The service could not start: listen EADDRINUSE: address already in use 127.0.0.1:${port}`);
       expect(main.stderr()).not.toMatch(STACK_LINE);
+      // Told before the database was opened (let alone migrated).
+      expect(fs.readdirSync(dataDir)).toEqual([]);
     } finally {
       occupier.close();
     }
@@ -156,12 +164,17 @@ describe.skipIf(backend === 'postgres')('starting src/main.ts', () => {
     expect(started).toMatchObject({
       level: 30,
       service: 'srs',
-      graphql: `http://localhost:${port}/graphql`,
-      oauth2: `http://localhost:${port}/oidc/.well-known/openid-configuration`,
-      metrics: `http://localhost:${port}/metrics`,
+      graphql: `http://127.0.0.1:${port}/graphql`,
+      oauth2: `http://127.0.0.1:${port}/oidc/.well-known/openid-configuration`,
+      metrics: `http://127.0.0.1:${port}/metrics`,
       broker: 'none',
     });
     expect(started?.msg).toContain(`Smart Registration Service listening on 127.0.0.1:${port} (embedded PostgreSQL in ${dataDir})`);
+    // The next step for a new user, and nothing but JSON lines anywhere (no library's plain-text warning).
+    await expect.poll(() => logLines(first.stdout()).find((line) => String(line.msg).startsWith('No clients yet'))).toMatchObject({
+      next: expect.arrayContaining(['npx srs clients create --name "My app" --role SERVICE_PROVIDER']),
+    });
+    expect(withoutNpmWarnings(first.stderr())).toBe('');
 
     const health = await fetch(`http://127.0.0.1:${port}/health`);
     expect(health.status).toBe(200);
@@ -181,7 +194,10 @@ describe.skipIf(backend === 'postgres')('starting src/main.ts', () => {
     });
     const discovery = await fetch(`http://127.0.0.1:${port}/oidc/.well-known/openid-configuration`);
     expect(discovery.status).toBe(200);
-    expect(((await discovery.json()) as { issuer: string }).issuer).toBe(`http://localhost:${port}/oidc`);
+    expect(((await discovery.json()) as { issuer: string }).issuer).toBe(`http://127.0.0.1:${port}/oidc`);
+    // The other spelling of the loopback address names itself as the issuer.
+    const discoveryByName = await fetch(`http://localhost:${port}/oidc/.well-known/openid-configuration`);
+    expect(((await discoveryByName.json()) as { issuer: string }).issuer).toBe(`http://localhost:${port}/oidc`);
 
     // A second process on the same folder, on another port, must not open it.
     const second = startMain({ PORT: String(await freePort()), HOST: '127.0.0.1', DATA_DIR: dataDir });
@@ -203,6 +219,26 @@ describe.skipIf(backend === 'postgres')('starting src/main.ts', () => {
     // The service is gone: its lock is released and nothing answers on its port.
     expect(fs.existsSync(path.join(dataDir, 'srs.lock'))).toBe(false);
     await expect(fetch(`http://127.0.0.1:${port}/health`)).rejects.toThrow();
+  }, 180_000);
+
+  it('in test mode, a first start creates a demo client, shows its secret once, and its lines work', async () => {
+    const port = await freePort();
+    const main = startMain({ PORT: String(port), HOST: '127.0.0.1', DATA_DIR: tempDataDir(), SRS_TEST_MODE: '1' });
+    await main.waitForStdout(/created the demo client.*\n/, 90_000);
+    const hint = logLines(main.stdout()).find((line) => String(line.msg).includes('created the demo client')) as { demoClient: TestClient; next: string[] };
+    expect(hint.demoClient).toEqual({ clientId: expect.stringMatching(/^srs_/), clientSecret: expect.stringMatching(/^[\w-]{43}$/) });
+    expect(hint.next[0]).toBe(`TOKEN=$(SRS_CLIENT_SECRET='${hint.demoClient.clientSecret}' npx srs token ${hint.demoClient.clientId})`);
+    expect(hint.next[1]).toContain(`curl -s http://127.0.0.1:${port}/graphql -H "Authorization: Bearer $TOKEN"`);
+    // What the lines do, through HTTP.
+    const service = endpointAt(`http://127.0.0.1:${port}`);
+    const token = await service.token(hint.demoClient);
+    const viewer = await service.graphql<{ viewer: { name: string; role: string } }, never>('{ viewer { name role } }', { token });
+    expect(viewer.data?.viewer).toEqual({ name: 'Demo service provider (test mode)', role: 'SERVICE_PROVIDER' });
+    expect(withoutNpmWarnings(main.stderr())).toBe('');
+    main.signal('SIGTERM');
+    await withTimeout(main.exited, 30_000, 'stopping on SIGTERM');
+    // Every line on stdout was JSON (logLines throws otherwise).
+    expect(logLines(main.stdout()).length).toBeGreaterThan(2);
   }, 180_000);
 });
 

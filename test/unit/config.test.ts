@@ -27,7 +27,7 @@ describe('loadConfig', () => {
     expect(config).toStrictEqual({
       port: 4000,
       host: '0.0.0.0',
-      publicUrl: 'http://localhost:4000',
+      publicUrl: 'http://127.0.0.1:4000',
       databaseUrl: undefined,
       dataDir: '.data',
       testMode: false,
@@ -75,7 +75,7 @@ describe('loadConfig', () => {
   });
 
   it('derives the public URL from PORT when PUBLIC_URL is unset', () => {
-    expect(loadConfig({ PORT: '5123' })).toMatchObject({ port: 5123, publicUrl: 'http://localhost:5123' });
+    expect(loadConfig({ PORT: '5123' })).toMatchObject({ port: 5123, publicUrl: 'http://127.0.0.1:5123' });
   });
 
   it('removes trailing slashes from PUBLIC_URL', () => {
