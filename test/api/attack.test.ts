@@ -1,0 +1,91 @@
+// Attacks on the new doors (REST routes, token route, webhooks), each a finding that once answered
+// a 500 or an ambiguous success: NUL bytes PostgreSQL cannot store, client credentials sent twice.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestService, type TestClient, type TestService } from '../kit.js';
+
+const PROVIDER = 'application/vnd.sc.miss.provider.v1+json';
+let srs: TestService;
+let sp: TestClient;
+let token: string;
+
+beforeAll(async () => {
+  srs = await startTestService();
+  sp = await srs.createClient('SERVICE_PROVIDER');
+  token = await srs.token(sp);
+});
+afterAll(async () => {
+  await srs?.stop();
+});
+
+async function call(method: string, path: string, init: { headers?: Record<string, string>; body?: string } = {}) {
+  const response = await fetch(`${srs.url}${path}`, { method, headers: init.headers, body: init.body });
+  const text = await response.text();
+  return { status: response.status, body: JSON.parse(text) as Record<string, unknown> };
+}
+
+const basic = (client: TestClient) => `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}`;
+
+describe('REST routes under attack', () => {
+  it('a NUL byte in an order\'s externalId is a 422 on externalId, not a 500', async () => {
+    const placed = await call('POST', '/api/providers/Test/Video', {
+      headers: { authorization: `Bearer ${token}`, 'content-type': PROVIDER },
+      body: JSON.stringify({ externalId: 'customer\u00004711' }),
+    });
+    expect(placed.status).toBe(422);
+    expect(placed.body).toMatchObject({ code: 'INVALID_INPUT', field: 'externalId' });
+  });
+
+  it('a NUL byte in GraphQL placeOrder\'s externalId or idempotencyKey is a user error, not INTERNAL_SERVER_ERROR', async () => {
+    const methodId = Buffer.from('IdentificationMethod:test-video').toString('base64');
+    for (const field of ['externalId', 'idempotencyKey']) {
+      const response = await srs.graphql<{ placeOrder: { userErrors: Array<{ code: string; field: string[] }> } }, unknown>(
+        'mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { userErrors { code field } } }',
+        { token, variables: { input: { methodId, [field]: 'a\u0000b' } } },
+      );
+      expect(response.errors, field).toBeUndefined();
+      expect(response.data!.placeOrder.userErrors).toContainEqual({ code: 'INVALID_INPUT', field: ['input', field] });
+    }
+  });
+
+  it('a NUL byte in a path parameter is a 404, not a 500', async () => {
+    const answer = await call('GET', '/api/identifications/SRS-%00', { headers: { authorization: `Bearer ${token}` } });
+    expect(answer.status).toBe(404);
+    expect(answer.body.code).toBe('NOT_FOUND');
+  });
+});
+
+describe('the token route under attack', () => {
+  it('client credentials in the query string and an Authorization header too: 400 invalid_request, no token', async () => {
+    const other = await srs.createClient('SERVICE_PROVIDER');
+    const query = new URLSearchParams({ client_id: sp.clientId, client_secret: sp.clientSecret, grant_type: 'client_credentials' });
+    for (const authorization of [basic(other), 'Basic eDp5']) {
+      const answer = await call('POST', `/oauth/token?${query}`, { headers: { authorization } });
+      expect(answer.status).toBe(400);
+      expect(answer.body).toMatchObject({ error: 'invalid_request' });
+      expect(answer.body.access_token).toBeUndefined();
+    }
+    // Either one alone still works.
+    expect((await call('POST', `/oauth/token?${query}`)).status).toBe(200);
+    expect((await call('POST', '/oauth/token?grant_type=client_credentials', { headers: { authorization: basic(sp) } })).status).toBe(200);
+  });
+});
+
+describe('webhooks under attack', () => {
+  it('a NUL byte in a webhook endpoint\'s description is a user error, not INTERNAL_SERVER_ERROR', async () => {
+    const create = 'mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { endpoint { id } secret userErrors { code field } } }';
+    const created = await srs.graphql<{ createWebhookEndpoint: { endpoint: { id: string } | null; secret: string | null; userErrors: unknown[] } }, unknown>(create, {
+      token,
+      variables: { input: { url: 'https://93.184.216.34/hooks', description: 'ours\u0000' } },
+    });
+    expect(created.errors).toBeUndefined();
+    expect(created.data!.createWebhookEndpoint).toEqual({ endpoint: null, secret: null, userErrors: [{ code: 'INVALID_INPUT', field: ['input', 'description'] }] });
+
+    const fine = await srs.graphql<{ createWebhookEndpoint: { endpoint: { id: string } } }, unknown>(create, { token, variables: { input: { url: 'https://93.184.216.34/hooks' } } });
+    const update = await srs.graphql<{ updateWebhookEndpoint: { userErrors: unknown[] } }, unknown>(
+      'mutation($input: UpdateWebhookEndpointInput!) { updateWebhookEndpoint(input: $input) { userErrors { code field } } }',
+      { token, variables: { input: { id: fine.data!.createWebhookEndpoint.endpoint.id, description: '\u0000' } } },
+    );
+    expect(update.errors).toBeUndefined();
+    expect(update.data!.updateWebhookEndpoint.userErrors).toEqual([{ code: 'INVALID_INPUT', field: ['input', 'description'] }]);
+  });
+});
