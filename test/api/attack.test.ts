@@ -89,3 +89,34 @@ describe('webhooks under attack', () => {
     expect(update.data!.updateWebhookEndpoint.userErrors).toEqual([{ code: 'INVALID_INPUT', field: ['input', 'description'] }]);
   });
 });
+
+describe('global ids under attack', () => {
+  const nulId = (typename: string) => Buffer.from(`${typename}:\u0000`).toString('base64');
+
+  it('node(id) of a webhook endpoint, delivery or order with a NUL byte is BAD_USER_INPUT, not INTERNAL_SERVER_ERROR', async () => {
+    for (const typename of ['WebhookEndpoint', 'WebhookDelivery', 'Order']) {
+      const response = await srs.graphql<{ node: unknown }, unknown>('query($id: ID!) { node(id: $id) { id } }', { token, variables: { id: nulId(typename) } });
+      expect(response.errors?.map((error) => error.extensions?.code), typename).toEqual(['BAD_USER_INPUT']);
+    }
+  });
+
+  it('webhook mutations given ids with a NUL byte answer NOT_FOUND, not INTERNAL_SERVER_ERROR', async () => {
+    const update = await srs.graphql<{ updateWebhookEndpoint: { userErrors: unknown[] } }, unknown>(
+      'mutation($input: UpdateWebhookEndpointInput!) { updateWebhookEndpoint(input: $input) { userErrors { code field } } }',
+      { token, variables: { input: { id: nulId('WebhookEndpoint'), enabled: false } } },
+    );
+    expect(update.errors).toBeUndefined();
+    expect(update.data!.updateWebhookEndpoint.userErrors).toEqual([{ code: 'NOT_FOUND', field: ['input', 'id'] }]);
+
+    const created = await srs.graphql<{ createWebhookEndpoint: { endpoint: { id: string } } }, unknown>(
+      'mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { endpoint { id } } }',
+      { token, variables: { input: { url: 'https://93.184.216.34/nul' } } },
+    );
+    const redeliver = await srs.graphql<{ redeliverWebhooks: { queued: number; userErrors: unknown[] } }, unknown>(
+      'mutation($input: RedeliverWebhooksInput!) { redeliverWebhooks(input: $input) { queued userErrors { code field } } }',
+      { token, variables: { input: { endpointId: created.data!.createWebhookEndpoint.endpoint.id, deliveryIds: [nulId('WebhookDelivery')] } } },
+    );
+    expect(redeliver.errors).toBeUndefined();
+    expect(redeliver.data!.redeliverWebhooks).toEqual({ queued: 0, userErrors: [{ code: 'NOT_FOUND', field: ['input', 'deliveryIds', '0'] }] });
+  });
+});
