@@ -463,7 +463,8 @@ export function createSimulators(options: {
   }
 
   async function openRegistration(profile: PartnerProfile, code: string): Promise<SimulatedIdentification | undefined> {
-    if (!code) return undefined;
+    // No code holds NUL, and PostgreSQL refuses it in a query (the desk would answer 502).
+    if (!code || code.includes('\u0000')) return undefined;
     const identification = await prisma.simulatedIdentification.findUnique({ where: { id: code } });
     return identification && identification.issuer === profile.issuer && !identification.closed ? identification : undefined;
   }

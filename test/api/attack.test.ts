@@ -120,3 +120,12 @@ describe('global ids under attack', () => {
     expect(redeliver.data!.redeliverWebhooks).toEqual({ queued: 0, userErrors: [{ code: 'NOT_FOUND', field: ['input', 'deliveryIds', '0'] }] });
   });
 });
+
+describe('the agent desk under attack', () => {
+  it('a registration code with a NUL byte is "unknown code" (404), not "the partner failed" (502)', async () => {
+    const agent = await srs.createClient('IPSP', { issuer: 'SWISSCOM-RA' });
+    const response = await fetch(`${srs.url}/ipsp/swisscom-ra/agent?code=AB%00CD`, { headers: { authorization: basic(agent) } });
+    expect(response.status).toBe(404);
+    expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+  });
+});
