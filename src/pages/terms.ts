@@ -35,7 +35,15 @@ export function createTermsPages(deps: Pick<TermsDeps, 'prisma' | 'bus' | 'terms
         return true;
       }
       if (request.method === 'POST') {
-        const form = await readForm(request);
+        let form: Record<string, string>;
+        try {
+          form = await readForm(request);
+        } catch {
+          // Past 64 KiB (or a broken upload): answered here, or the rejection would crash the process.
+          request.resume();
+          message(response, 413, pageLanguage(request), 'tooLarge', { alert: true });
+          return true;
+        }
         // Looked up first: the decision uses the link up, and with it the way to the order's language.
         const found = await findTermsByLink(deps.prisma, token);
         const language = languageOf(request, found);

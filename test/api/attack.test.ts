@@ -129,3 +129,17 @@ describe('the agent desk under attack', () => {
     expect(response.headers.get('content-type')).toMatch(/^text\/html/);
   });
 });
+
+describe('the T&C page under attack', () => {
+  it('a form body above 64 KiB is refused with 413, and the service keeps running', async () => {
+    const response = await fetch(`${srs.url}/terms/${'A'.repeat(32)}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `decision=accept&padding=${'x'.repeat(70 * 1024)}`,
+      signal: AbortSignal.timeout(10_000),
+    });
+    expect(response.status).toBe(413);
+    expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+    expect((await fetch(`${srs.url}/health`)).status).toBe(200);
+  });
+});
