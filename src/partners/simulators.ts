@@ -10,7 +10,7 @@ import type { InitialIdentityData } from '../domain/initial-data.js';
 import { createSrsApiClient, type SrsApiClient } from './srs-api-client.js';
 import type { DataProtection } from '../crypto/data-protection.js';
 import type { SqlRunner } from '../db/adapter.js';
-import { readForm, readJson, sendJson } from './http-helpers.js';
+import { BodyTooLargeError, readForm, readJson, sendJson } from './http-helpers.js';
 import { log } from '../observability/log.js';
 import { formatDateTime, formatList, translator } from '../i18n/index.js';
 import { pageLanguage, sendPage } from '../pages/render.js';
@@ -527,6 +527,13 @@ export function createSimulators(options: {
         else if (route === 'agent' && request.method === 'POST' && profile.inPerson) await submitAtDesk(profile, request, response);
         else sendJson(response, 405, { error: 'method not allowed' });
       } catch (error) {
+        if (error instanceof BodyTooLargeError && !response.headersSent) {
+          // The sender's mistake, not the partner's failure.
+          request.resume();
+          const language = pageLanguage(request);
+          sendMessage(response, 413, profile, language, texts(language)('simulator.tooLarge'), { alert: true });
+          return true;
+        }
         log().error({ err: error, issuer: profile.issuer, method: request.method, path: url.pathname }, 'a partner simulator failed');
         if (!response.headersSent) {
           const language = pageLanguage(request);

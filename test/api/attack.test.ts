@@ -143,3 +143,17 @@ describe('the T&C page under attack', () => {
     expect((await fetch(`${srs.url}/health`)).status).toBe(200);
   });
 });
+
+describe('the partner simulators\' pages under attack', () => {
+  it('a form above 64 KiB at the agent desk is 413, not "the partner failed" (502)', async () => {
+    const agent = await srs.createClient('IPSP', { issuer: 'SWISSCOM-RA' });
+    const response = await fetch(`${srs.url}/ipsp/swisscom-ra/agent`, {
+      method: 'POST',
+      headers: { authorization: basic(agent), 'content-type': 'application/x-www-form-urlencoded' },
+      body: `code=AB&padding=${'x'.repeat(70 * 1024)}`,
+      signal: AbortSignal.timeout(10_000),
+    });
+    expect(response.status).toBe(413);
+    expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+  });
+});
