@@ -1,6 +1,7 @@
 // The T&C page the SMS link opens: the terms version, Accept or Decline. Works in any browser,
 // with no script, in the order's language (else the browser's, else English).
 import type http from 'node:http';
+import { ClientRequestError } from '../http/errors.js';
 import { readForm } from '../partners/http-helpers.js';
 import { decideByLink, findTermsByLink, type TermsDeps, type TermsLinkState } from '../services/terms.js';
 import { formatDateTime, translator } from '../i18n/index.js';
@@ -35,7 +36,16 @@ export function createTermsPages(deps: Pick<TermsDeps, 'prisma' | 'bus' | 'terms
         return true;
       }
       if (request.method === 'POST') {
-        const form = await readForm(request);
+        let form: Record<string, string>;
+        try {
+          form = await readForm(request);
+        } catch (error) {
+          // Past 64 KiB: a page in the reader's language. A body cut off is answered 400 by the server's route errors.
+          if (!(error instanceof ClientRequestError && error.status === 413)) throw error;
+          request.resume();
+          message(response, 413, pageLanguage(request), 'tooLarge', { alert: true });
+          return true;
+        }
         // Looked up first: the decision uses the link up, and with it the way to the order's language.
         const found = await findTermsByLink(deps.prisma, token);
         const language = languageOf(request, found);

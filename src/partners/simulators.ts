@@ -472,7 +472,8 @@ export function createSimulators(options: {
   }
 
   async function openRegistration(profile: PartnerProfile, code: string): Promise<SimulatedIdentification | undefined> {
-    if (!code) return undefined;
+    // No code holds NUL, and PostgreSQL refuses it in a query (the desk would answer 502).
+    if (!code || code.includes('\u0000')) return undefined;
     const identification = await prisma.simulatedIdentification.findUnique({ where: { id: code } });
     return identification && identification.issuer === profile.issuer && !identification.closed ? identification : undefined;
   }
@@ -535,7 +536,14 @@ export function createSimulators(options: {
         else if (route === 'agent' && request.method === 'POST' && profile.inPerson) await submitAtDesk(profile, request, response);
         else sendJson(response, 405, { error: 'method not allowed' });
       } catch (error) {
-        // A body too large or cut off is the client's doing: answered by the server's route errors.
+        if (error instanceof ClientRequestError && error.status === 413 && !response.headersSent) {
+          // The sender's mistake, not the partner's failure: a page in the reader's language.
+          request.resume();
+          const language = pageLanguage(request);
+          sendMessage(response, 413, profile, language, texts(language)('simulator.tooLarge'), { alert: true });
+          return true;
+        }
+        // Any other fault of the client (a body cut off): answered by the server's route errors.
         if (error instanceof ClientRequestError) throw error;
         log().error({ err: error, issuer: profile.issuer, method: request.method, path: url.pathname }, 'a partner simulator failed');
         if (!response.headersSent) {

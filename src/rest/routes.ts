@@ -177,6 +177,8 @@ export function matchRestRoute(method: string, path: string): { route: RestRoute
     } catch {
       return null;
     }
+    // No identifier holds NUL, and PostgreSQL refuses it in a query (a 500): nothing is there.
+    if (Object.values(params).some((value) => value.includes('\u0000'))) return null;
     return { route, params };
   }
   return allowed.length ? { allowed } : null;

@@ -3,7 +3,7 @@
 import type http from 'node:http';
 import { Readable } from 'node:stream';
 import { OIDC_MOUNT_PATH } from '../auth/oidc.js';
-import { readBody, RestError } from './http.js';
+import { readBody, RestError, sendJson } from './http.js';
 
 /** The commercial SRS's name for "every scope the client holds". */
 const ALL_CLIENT_SCOPES = 'miss';
@@ -19,6 +19,9 @@ export function tokenRequestFrom(query: URLSearchParams, form: URLSearchParams, 
   const clientId = merged.get('client_id');
   const clientSecret = merged.get('client_secret');
   if (clientId !== null && clientSecret !== null) {
+    // RFC 6749 2.3: one authentication method per request; silently preferring one would let the
+    // header's client and the query's client differ unnoticed.
+    if (authorization) throw new RestError(400, 'invalid_request', 'Send the client credentials either in the query string or body, or in the Authorization header, not in both.');
     // RFC 6749 2.3.1: both are form-encoded before they are joined.
     const encode = (value: string) => encodeURIComponent(value).replace(/%20/g, '+');
     authorization = `Basic ${Buffer.from(`${encode(clientId)}:${encode(clientSecret)}`).toString('base64')}`;
@@ -46,7 +49,14 @@ export async function serveTokenRoute(
   if (body.length && contentType !== 'application/x-www-form-urlencoded') {
     throw new RestError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the token request in the query string, or as an application/x-www-form-urlencoded body.');
   }
-  const translated = tokenRequestFrom(query, new URLSearchParams(body.toString('utf8')), request.headers.authorization);
+  let translated: ReturnType<typeof tokenRequestFrom>;
+  try {
+    translated = tokenRequestFrom(query, new URLSearchParams(body.toString('utf8')), request.headers.authorization);
+  } catch (error) {
+    // In the token endpoint's own error format (RFC 6749 5.2), as oidc-provider answers.
+    if (error instanceof RestError) return sendJson(response, error.status, { error: error.code, error_description: error.message });
+    throw error;
+  }
   const formBody = Buffer.from(translated.form.toString());
   const headers: http.IncomingHttpHeaders = { ...request.headers, 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(formBody.length) };
   delete headers['transfer-encoding'];

@@ -43,7 +43,8 @@ export const builder = new SchemaBuilder<{
     decodeGlobalID: (globalID) => {
       const decoded = Buffer.from(globalID, 'base64').toString('utf8');
       const separator = decoded.indexOf(':');
-      if (separator <= 0 || !NODE_TYPES.has(decoded.slice(0, separator))) {
+      // NUL: no id holds one, and PostgreSQL refuses it in a query (an internal error).
+      if (separator <= 0 || !NODE_TYPES.has(decoded.slice(0, separator)) || decoded.includes('\u0000')) {
         throw new GraphQLError(`"${globalID}" is not an id of this API.`, { extensions: { code: 'BAD_USER_INPUT' } });
       }
       return { typename: decoded.slice(0, separator), id: decoded.slice(separator + 1) };

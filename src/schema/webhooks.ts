@@ -110,7 +110,8 @@ builder.queryField('webhookEndpoints', (t) =>
 function localId(globalId: string | number | null | undefined, typename: string): string | null {
   try {
     const decoded = decodeGlobalID(String(globalId));
-    return decoded.typename === typename ? decoded.id : null;
+    // NUL: no id holds one, and PostgreSQL refuses it in a query (an internal error).
+    return decoded.typename === typename && !decoded.id.includes('\u0000') ? decoded.id : null;
   } catch {
     return null;
   }

@@ -95,10 +95,15 @@ export async function placeOrder(deps: OrderServiceDeps, viewer: Viewer, input: 
   const externalId = input.externalId?.trim() || null;
   if (externalId && externalId.length > MAX_EXTERNAL_ID_LENGTH) {
     errors.push(userError('INVALID_INPUT', `externalId is longer than ${MAX_EXTERNAL_ID_LENGTH} characters.`, ['input', 'externalId']));
+  } else if (externalId?.includes('\u0000')) {
+    // PostgreSQL text cannot hold NUL: refused here, or the insert fails with a 500.
+    errors.push(userError('INVALID_INPUT', 'externalId must not contain NUL characters.', ['input', 'externalId']));
   }
   const idempotencyKey = input.idempotencyKey?.trim() || null;
   if (idempotencyKey && idempotencyKey.length > 200) {
     errors.push(userError('INVALID_INPUT', 'idempotencyKey is longer than 200 characters.', ['input', 'idempotencyKey']));
+  } else if (idempotencyKey?.includes('\u0000')) {
+    errors.push(userError('INVALID_INPUT', 'idempotencyKey must not contain NUL characters.', ['input', 'idempotencyKey']));
   }
   if (errors.length) return failed(...errors);
 

@@ -50,6 +50,8 @@ function checkDescription(description: string | null | undefined): Result<string
   if (trimmed && trimmed.length > MAX_DESCRIPTION_LENGTH) {
     return failed(userError('INVALID_INPUT', `The description is longer than ${MAX_DESCRIPTION_LENGTH} characters.`, ['input', 'description']));
   }
+  // PostgreSQL text cannot hold NUL: refused here, or the insert fails with a 500.
+  if (trimmed?.includes('\u0000')) return failed(userError('INVALID_INPUT', 'The description must not contain NUL characters.', ['input', 'description']));
   return ok(trimmed);
 }
 

@@ -30,6 +30,7 @@ for (const [network, prefix] of [
 for (const [network, prefix] of [
   ['::', 96], // unspecified, loopback (::1) and the old IPv4-compatible addresses
   ['::ffff:0:0', 96], // IPv4-mapped: would reach any IPv4 address, private ones included
+  ['::ffff:0:0:0', 96], // IPv4-translated (SIIT): the same through a translator
   ['64:ff9b::', 96], // NAT64: the same
   ['64:ff9b:1::', 48],
   ['100::', 64], // discard
