@@ -5,12 +5,12 @@
 //   1. the method                  findMethod (src/services/order-store.ts)
 //   2. the order and its event     insertCreatedOrder
 //   3. the order token             the oidc-provider storage's batched INSERT (src/auth/oidc-adapter.ts),
-//                                  with the payload oidc-provider stores for it
+//                                  with the payload oidc-provider stores for it, under the token's SHA-256
 //   -> POST /ipsp/test/api/orders  createHttpConnector (src/partners/http-connector.ts), kept-alive agent
 //      -> POST /oidc/token/introspection  the simulator's createSrsApiClient, Basic client auth
 //         4. the token            the storage's batched lookup, with the partner's enabled flag
 //      5. SimulatedIdentification  the TEST simulator itself (createSimulators, src/partners/simulators.ts)
-//   6. INITIALIZED and its event   changeOrderStatus
+//   6. INITIALIZED and its event   changeOrderStatus, the token and target URL sealed as the service seals them
 //   the new events                 the service's event feed (src/events/feed.ts) on an in-process
 //                                  bus, woken by both changes as in the service; with no
 //                                  subscriber listening it reads nothing, as in the service
@@ -251,7 +251,8 @@ async function openAtPartner(order: Order, methodName: string, initialData: Init
     const opened = await connector
       .openOrder({ refId: order.refId, issuer: order.issuer, methodName, orderToken, language: order.language, initialData, targetUrlExpiresAt: order.targetUrlExpiresAt })
       .finally(() => ordersBeingOpened.delete(order.refId));
-    return await changeStatus(order, 'INITIALIZED', null, { ipspOrderId: opened.ipspOrderId, targetUrl: opened.targetUrl, orderToken });
+    // Sealed as the service stores them (createOrderTokens' sealSecret).
+    return await changeStatus(order, 'INITIALIZED', null, { ipspOrderId: opened.ipspOrderId, targetUrl: dataProtection.seal(opened.targetUrl), orderToken: dataProtection.seal(orderToken) });
   } catch (error) {
     if (orderToken) await tokens.destroy(orderToken).catch(() => undefined);
     return changeStatus(order, 'ERROR', (error as Error).message, {});

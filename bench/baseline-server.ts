@@ -1,7 +1,8 @@
 // The bare baseline for the lookup scenario: node:http and pg, no GraphQL, no Prisma, no
 // oidc-provider. It answers the same request (the GraphQL body's variables) with the SQL one
 // lookup needs, one round trip per statement:
-//   1. the access token row            SELECT FROM "OidcPayload" WHERE id AND type
+//   1. the access token row            SELECT FROM "OidcPayload" WHERE id AND type (the id is
+//                                      the token's SHA-256, as the service stores it)
 //   2. the token's client              SELECT FROM "Client" WHERE id
 //   3. the number's evidence and T&C   the service's own statement (src/services/verification.ts)
 //   4. the audit record                the service's own INSERT INTO "VerificationAudit"
@@ -12,7 +13,7 @@
 //
 // Env: DATABASE_URL and DATA_HASH_KEY (the service's), PORT.
 import http from 'node:http';
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { graphqlError, send } from './bare-http.js';
 import { normaliseMobileNumber } from '../src/domain/initial-data.js';
@@ -51,7 +52,8 @@ async function lookup(request: http.IncomingMessage, response: http.ServerRespon
 
   const tokenRows = await pool.query<{ payload: TokenPayload; expiresAt: Date | null }>(
     'SELECT id, type, payload, "grantId", "userCode", uid, "expiresAt", "consumedAt", "createdAt" FROM "OidcPayload" WHERE id = $1 AND type = $2 LIMIT 1',
-    [accessToken, 'ClientCredentials'],
+    // storedIdOf (src/auth/oidc-adapter.ts), written out: importing it would load oidc-provider.
+    [createHash('sha256').update(accessToken).digest('base64url'), 'ClientCredentials'],
   );
   const token = tokenRows.rows[0];
   const now = new Date();

@@ -121,7 +121,7 @@ export async function startService(config: Config): Promise<RunningService> {
   const smsWorker = startSmsWorker({ prisma, dataProtection, gateway: createSmsGateway(config.sms, metrics), bus, metrics }, config.smsOutboxSweepSeconds);
   const webhookWorker = startWebhookWorker({ prisma, dataProtection, bus, metrics, config: config.webhooks });
   const termsPages = createTermsPages({ prisma, bus, termsVersion: config.termsVersion });
-  const dashboard = createDashboard({ prisma, oidc, config });
+  const dashboard = createDashboard({ prisma, oidc, dataProtection, config });
   const graphiqlPage = createGraphiqlPage({ title: 'Smart Registration Service' });
   const services: GraphQLContext['services'] = {
     prisma,

@@ -4,6 +4,8 @@
 // Next to it, the bare baseline (bench/baseline-place-order-server.ts: node:http + pg running the
 // same flow with the service's statements) on the same database, under the same load.
 import pg from 'pg';
+import { storedIdOf } from '../../src/auth/oidc-adapter.js';
+import { createDataProtection, parseEncryptionKeys } from '../../src/crypto/data-protection.js';
 import { describeLoad, freePort, isPlacedOrder, PLACE_ORDER, placeOrderInput, profileFlags, runLoad, RUN_STAMP, spawnTsNode, startService, waitForHttp, type Child, type PlaceOrderResponse } from '../harness.js';
 import { info, lessIsBetter, moreIsBetter } from '../report.js';
 import type { BenchOptions, Scenario, ScenarioResult } from '../options.js';
@@ -15,31 +17,51 @@ const SCALED_OUT_WORKERS = 2;
 /**
  * What one placed order left in the database (the order, its events, its token, the partner's
  * record), without what differs from one order to the next: the service's and the baseline's
- * must be the same for the comparison to mean something.
+ * must be the same for the comparison to mean something. The order token and the target URL
+ * are stored sealed (random IV: two seals of one value differ) and the token's OidcPayload row
+ * under the token's SHA-256, so they are compared opened, with whether each was stored sealed:
+ * a baseline that kept them in clear would not match.
  */
-async function footprint(databaseUrl: string, refId: string): Promise<string> {
-  const db = new pg.Client({ connectionString: databaseUrl });
+async function footprint(env: Record<string, string>, refId: string): Promise<string> {
+  const dataProtection = createDataProtection({
+    encryptionKeys: parseEncryptionKeys(env.DATA_ENCRYPTION_KEYS).keys!,
+    hashKey: Buffer.from(env.DATA_HASH_KEY, 'base64'),
+  });
+  const sealed = (stored: string | null) => stored !== null && /^v1\.[\w-]+\./.test(stored);
+  const open = (stored: string) => (sealed(stored) ? dataProtection.open<string>(stored) : stored);
+  const db = new pg.Client({ connectionString: env.DATABASE_URL });
   await db.connect();
   try {
     const { rows } = await db.query(
       `SELECT o.status::text AS status, o."statusReason", o."clientId", o."ipspOrderId", o."targetUrl", o."orderToken", o.language,
          round(extract(epoch FROM o."targetUrlExpiresAt" - o."createdAt") / 60) AS "targetUrlMinutes",
          (SELECT json_agg(json_build_array(e.type, e.status, e."previousStatus", e.reason, e.actor) ORDER BY e.sequence) FROM "OrderEvent" e WHERE e."orderId" = o.id) AS events,
-         p.type AS "tokenType", p.payload AS "tokenPayload", round(extract(epoch FROM p."expiresAt" - o."createdAt") / 60) AS "tokenMinutes",
-         s.id AS "partnerId", s.issuer AS "partnerIssuer", s."orderToken" = o."orderToken" AS "partnerHasToken", s.uses, s.closed
-       FROM "Order" o LEFT JOIN "OidcPayload" p ON p.id = o."orderToken" LEFT JOIN "SimulatedIdentification" s ON s."refId" = o."refId"
+         s.id AS "partnerId", s.issuer AS "partnerIssuer", s."orderToken" AS "partnerOrderToken", s.uses, s.closed
+       FROM "Order" o LEFT JOIN "SimulatedIdentification" s ON s."refId" = o."refId"
        WHERE o."refId" = $1`,
       [refId],
     );
-    const { clientId, ipspOrderId, targetUrl, orderToken, events, tokenPayload, ...rest } = rows[0] as Record<string, string> & { events: string[][]; tokenPayload: Record<string, unknown> };
-    const url = new URL(targetUrl);
+    const { clientId, ipspOrderId, targetUrl, orderToken, partnerOrderToken, events, ...rest } = rows[0] as Record<string, string> & { events: string[][] };
+    const token = open(orderToken);
+    const [payload] = (
+      await db.query(
+        `SELECT p.type AS "tokenType", p.payload AS "tokenPayload", round(extract(epoch FROM p."expiresAt" - o."createdAt") / 60) AS "tokenMinutes"
+         FROM "OidcPayload" p JOIN "Order" o ON o."refId" = $2 WHERE p.id = $1`,
+        [storedIdOf(token), refId],
+      )
+    ).rows as Array<{ tokenType: string; tokenPayload: Record<string, unknown>; tokenMinutes: string }>;
+    const url = new URL(open(targetUrl));
     return JSON.stringify({
       ...rest,
       ipspOrderId: ipspOrderId.replace(/[0-9A-F]{12}$/, '<hex>'),
       partnerId: rest.partnerId === ipspOrderId,
-      targetUrl: `${url.pathname.replace(ipspOrderId, '<ipspOrderId>')}${url.search.replace(orderToken, '<orderToken>')}`,
+      targetUrl: `${url.pathname.replace(ipspOrderId, '<ipspOrderId>')}${url.search.replace(token, '<orderToken>')}`,
+      storedSealed: { targetUrl: sealed(targetUrl), orderToken: sealed(orderToken), partnerOrderToken: sealed(partnerOrderToken) },
+      partnerHasToken: partnerOrderToken !== null && open(partnerOrderToken) === token,
       events: events.map((event) => event.map((value) => (value === clientId ? '<client>' : value))),
-      tokenPayload: Object.keys(tokenPayload).sort().map((key) => (key === 'extra' ? JSON.stringify(tokenPayload.extra).replace(refId, '<refId>') : key)),
+      tokenType: payload?.tokenType,
+      tokenMinutes: payload?.tokenMinutes,
+      tokenPayload: payload && Object.keys(payload.tokenPayload).sort().map((key) => (key === 'extra' ? JSON.stringify(payload.tokenPayload.extra).replace(refId, '<refId>') : key)),
     });
   } finally {
     await db.end();
@@ -74,7 +96,7 @@ async function run(options: BenchOptions): Promise<ScenarioResult> {
       const response = await fetch(`${url}/graphql`, { method: 'POST', headers, body: body() });
       const text = await response.text();
       if (!isPlacedOrder(response.status, text)) throw new Error(`${url} did not place the order (${response.status}): ${text}`);
-      return footprint(service.env.DATABASE_URL, (JSON.parse(text) as PlaceOrderResponse).data!.placeOrder!.order!.refId);
+      return footprint(service.env, (JSON.parse(text) as PlaceOrderResponse).data!.placeOrder!.order!.refId);
     }),
   );
   if (fromService !== fromBare) throw new Error(`The baseline places orders differently: service ${fromService}, bare ${fromBare}`);

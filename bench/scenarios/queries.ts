@@ -141,8 +141,14 @@ async function run(options: BenchOptions): Promise<ScenarioResult> {
   await service.stop();
 
   // The periodic token re-check of a subscription, on the same database with a 1 s interval:
-  // idle subscribers cause nothing else.
-  const rechecking = await startService({ label: 'queries-recheck', databaseUrl: counter.databaseUrl, env: { ...QUIET, SUBSCRIPTION_TOKEN_CHECK_SECONDS: '1' }, echo: options.verbose });
+  // idle subscribers cause nothing else. With the first service's data keys: the signing keys
+  // it stored are sealed with them.
+  const rechecking = await startService({
+    label: 'queries-recheck',
+    databaseUrl: counter.databaseUrl,
+    env: { ...QUIET, SUBSCRIPTION_TOKEN_CHECK_SECONDS: '1', DATA_ENCRYPTION_KEYS: service.env.DATA_ENCRYPTION_KEYS, DATA_HASH_KEY: service.env.DATA_HASH_KEY },
+    echo: options.verbose,
+  });
   const idleSubscribers = subscriberFactory(rechecking.url, await rechecking.token(provider));
   for (let index = 0; index < 10; index++) await idleSubscribers.one();
   await sleep(500);

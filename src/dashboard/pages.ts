@@ -6,6 +6,7 @@ import type http from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type Provider from 'oidc-provider';
+import type { DataProtection } from '../crypto/data-protection.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { escapeHtml, readForm } from '../partners/http-helpers.js';
 import { createDashboardSessions, type DashboardSessions } from './sessions.js';
@@ -35,8 +36,8 @@ export interface Dashboard {
   handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<boolean>;
 }
 
-export function createDashboard(deps: { prisma: PrismaClient; oidc: Provider; config: { publicUrl: string; internalUrl: string } }): Dashboard {
-  const sessions = createDashboardSessions({ prisma: deps.prisma, oidc: deps.oidc, publicUrl: deps.config.publicUrl, internalUrl: deps.config.internalUrl });
+export function createDashboard(deps: { prisma: PrismaClient; oidc: Provider; dataProtection: DataProtection; config: { publicUrl: string; internalUrl: string } }): Dashboard {
+  const sessions = createDashboardSessions({ prisma: deps.prisma, oidc: deps.oidc, dataProtection: deps.dataProtection, publicUrl: deps.config.publicUrl, internalUrl: deps.config.internalUrl });
   const assets = new Map<string, { body: Buffer; type: string }>();
   const asset = (name: string) => {
     const known = ASSETS[name];

@@ -1,7 +1,7 @@
 // Browser sessions of the dashboard: a client signs in with its id and secret, the service
 // exchanges them for an access token at its own token endpoint and keeps the token in the
-// database (so every process finds it) under the SHA-256 of a random id that only the browser's
-// cookie holds. The cookie then stands for `Authorization: Bearer <token>` on the dashboard's own
+// database (so every process finds it), sealed with the data keys so that a copy of the database
+// opens nothing, under the SHA-256 of a random id that only the browser's cookie holds. The cookie then stands for `Authorization: Bearer <token>` on the dashboard's own
 // GraphQL requests, SSE streams and graphql-ws connections.
 //
 // Cross-site request forgery, and why these rules suffice:
@@ -21,6 +21,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import { GraphQLError, getOperationAST, parse } from 'graphql';
 import type Provider from 'oidc-provider';
+import type { DataProtection } from '../crypto/data-protection.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { post } from '../partners/http-client.js';
 
@@ -32,6 +33,8 @@ export interface SessionDeps {
   prisma: PrismaClient;
   /** The service's own OAuth2 server, to revoke a session's token on sign-out. */
   oidc: Provider;
+  /** Seals the session's access token at rest. */
+  dataProtection: DataProtection;
   /** Where browsers reach the service: its origin is the only one cookies are accepted from. */
   publicUrl: string;
   /** Where this process reaches its own token endpoint. */
@@ -113,7 +116,19 @@ export function createDashboardSessions(deps: SessionDeps): DashboardSessions {
     const id = cookieValue(cookieHeader, SESSION_COOKIE);
     if (!id || id.length > 100) return undefined;
     const session = await deps.prisma.dashboardSession.findUnique({ where: { idHash: hashSessionId(id) } });
-    return session && session.expiresAt > new Date() ? session : undefined;
+    if (!session || session.expiresAt <= new Date()) return undefined;
+    const accessToken = openAccessToken(session.accessTokenSealed);
+    return accessToken === undefined ? undefined : { ...session, accessToken };
+  };
+
+  // A token that no configured key opens (its key was dropped from DATA_ENCRYPTION_KEYS) is a
+  // session that has ended: its user signs in again.
+  const openAccessToken = (sealed: string): string | undefined => {
+    try {
+      return deps.dataProtection.open<string>(sealed);
+    } catch {
+      return undefined;
+    }
   };
 
   return {
@@ -148,7 +163,7 @@ export function createDashboardSessions(deps: SessionDeps): DashboardSessions {
         // Sessions that ended are cleared here, so the table holds only live ones and recent leftovers.
         deps.prisma.dashboardSession.deleteMany({ where: { expiresAt: { lt: now } } }),
         deps.prisma.dashboardSession.create({
-          data: { idHash: hashSessionId(id), clientId, accessToken: body.access_token, expiresAt: new Date(now.getTime() + body.expires_in * 1000) },
+          data: { idHash: hashSessionId(id), clientId, accessTokenSealed: deps.dataProtection.seal(body.access_token), expiresAt: new Date(now.getTime() + body.expires_in * 1000) },
         }),
       ]);
       return { ok: true, setCookie: cookie(id, body.expires_in) };
@@ -160,7 +175,10 @@ export function createDashboardSessions(deps: SessionDeps): DashboardSessions {
         const sessions = await deps.prisma.dashboardSession.findMany({ where: { idHash: hashSessionId(id) } });
         await deps.prisma.dashboardSession.deleteMany({ where: { idHash: hashSessionId(id) } });
         // Revoking the token ends what the session had open: its streams stop at their next token check.
-        for (const session of sessions) await (await deps.oidc.ClientCredentials.find(session.accessToken))?.destroy();
+        for (const session of sessions) {
+          const accessToken = openAccessToken(session.accessTokenSealed);
+          if (accessToken !== undefined) await (await deps.oidc.ClientCredentials.find(accessToken))?.destroy();
+        }
       }
       return cookie('', 0);
     },

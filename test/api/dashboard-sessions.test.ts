@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { createDataProtection, embeddedDataKeys } from '../../src/crypto/data-protection.js';
 import { methodGlobalId, placeOrderBrief, startTestService, type TestClient, type TestService } from '../kit.js';
 
 let srs: TestService;
@@ -108,6 +109,26 @@ describe('signing in', () => {
     const expiresIn = stored.find((session) => session.idHash === createHash('sha256').update(id).digest('hex'))!.expiresAt.getTime() - Date.now();
     expect(expiresIn).toBeGreaterThan(3500_000);
     expect(expiresIn).toBeLessThanOrEqual(3600_000);
+  });
+
+  it('keeps the session\'s access token only sealed, and the session still works', async () => {
+    const cookie = await sessionCookie();
+    const idHash = createHash('sha256').update(cookie.split('=')[1]).digest('hex');
+    const stored = await srs.service.prisma.dashboardSession.findUniqueOrThrow({ where: { idHash } });
+    // The token the session stands for: the one that authenticates its requests.
+    const viewer = await cookieGraphql(cookie, '{ viewer { clientId } }');
+    expect(await viewer.json()).toEqual({ data: { viewer: { clientId: provider.clientId } } });
+    const tokenIds = (await srs.service.prisma.oidcPayload.findMany({ where: { type: 'ClientCredentials' }, select: { id: true } })).map((row) => row.id);
+    const row = JSON.stringify(stored);
+    expect(stored.accessTokenSealed).toMatch(/^v1\.[\w-]+\./);
+    // No issued token's id (its hash) nor anything token-shaped stands in the row in clear.
+    for (const id of tokenIds) expect(row).not.toContain(id);
+    expect(Object.keys(stored).sort()).toEqual(['accessTokenSealed', 'clientId', 'createdAt', 'expiresAt', 'idHash']);
+    const opened = createDataProtection(srs.service.config.dataKeys ?? embeddedDataKeys(srs.service.config.dataDir)).open<string>(stored.accessTokenSealed);
+    expect(row).not.toContain(opened);
+    // The opened token is the session's own: presented as a bearer it is the same client.
+    const asBearer = await srs.graphql<{ viewer: { clientId: string } }, never>('{ viewer { clientId } }', { token: opened });
+    expect(asBearer.data!.viewer.clientId).toBe(provider.clientId);
   });
 });
 
