@@ -5,17 +5,22 @@ import { ConfigError, loadConfig } from './config.js';
 import { DataFolderInUseError } from './db/adapter.js';
 import { startService } from './server.js';
 import { configureLogging, log } from './observability/log.js';
-import { superviseWorkers } from './workers.js';
+import { isWorker, superviseWorkers } from './workers.js';
 import { installLastResortHandlers } from './observability/last-resort.js';
 import { ensurePortFree } from './startup/port-probe.js';
 import { nextStep } from './startup/first-start.js';
 
-// Set once serving: an uncaught exception then closes the service in order (exit code 1).
+// Set once serving: how an uncaught exception closes the service in order (exit code 1).
 let stopAfterFatalError: (() => void) | undefined;
 installLastResortHandlers(() => {
+  // Alone and serving (the default start), nobody would start another process: it keeps serving,
+  // the error logged. A worker stops in order and its supervisor starts a fresh one (workers.ts);
+  // before serving, the start has failed.
+  if (stopAfterFatalError && !isWorker()) return false;
   process.exitCode = 1;
   if (stopAfterFatalError) stopAfterFatalError();
   else process.exit();
+  return true;
 });
 
 async function main(): Promise<void> {

@@ -221,6 +221,32 @@ describe.skipIf(backend === 'postgres')('starting src/main.ts', () => {
     await expect(fetch(`http://127.0.0.1:${port}/health`)).rejects.toThrow();
   }, 180_000);
 
+  it('logs a stray rejection and a stray exception as JSON and keeps serving (nothing would restart it)', async () => {
+    const port = await freePort();
+    const fixture = fileURLToPath(new URL('../fixtures/stray-errors.mjs', import.meta.url));
+    const main = startMain({
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATA_DIR: tempDataDir(),
+      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${fixture}`.trim(),
+    });
+    await main.waitForStdout(/listening.*\n/, 90_000);
+    // The fixture misbehaves once /health answers.
+    await main.waitForStdout(/An uncaught exception[^\n]*\n/, 30_000);
+    const lines = logLines(main.stdout());
+    expect(lines.find((line) => String(line.msg).startsWith('A promise was rejected'))).toMatchObject({ level: 50, err: { message: 'a stray rejection' } });
+    expect(lines.find((line) => String(line.msg).startsWith('An uncaught exception'))).toMatchObject({
+      level: 60,
+      msg: expect.stringContaining('keeps serving'),
+      err: { message: 'a stray exception' },
+    });
+    expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
+    expect(main.running()).toBe(true);
+    expect(withoutNpmWarnings(main.stderr())).toBe('');
+    main.signal('SIGTERM');
+    await withTimeout(main.exited, 30_000, 'stopping on SIGTERM');
+  }, 180_000);
+
   it('in test mode, a first start creates a demo client, shows its secret once, and its lines work', async () => {
     const port = await freePort();
     const main = startMain({ PORT: String(port), HOST: '127.0.0.1', DATA_DIR: tempDataDir(), SRS_TEST_MODE: '1' });
