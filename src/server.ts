@@ -240,7 +240,11 @@ export async function startService(config: Config): Promise<RunningService> {
     if (url.startsWith('/terms/') && (await termsPages.handle(request, response))) return;
     if (url.startsWith('/dashboard') && (await dashboard.handle(request, response))) return;
     if (url === '/.well-known/jwks.json' && request.method === 'GET') return sendJson(response, 200, { keys: await evidenceSigner.publicKeys() });
-    if (isRestPath(url)) return serveRestRoute({ services, authenticate: bearer.authenticate, oidc: oidcCallback }, request, response);
+    if (isRestPath(url)) {
+      // The same per-client rate limit as GraphQL.
+      const authenticate = async (authorization: string | undefined) => rateLimiter.admitted(await bearer.authenticate(authorization));
+      return serveRestRoute({ services, authenticate, oidc: oidcCallback }, request, response);
+    }
     if (url === '/dev/sms' && request.method === 'GET' && config.testMode) return sendJson(response, 200, await listRecordedSms(prisma, dataProtection));
     sendJson(response, 404, { error: 'not_found', message: `Nothing at ${request.method} ${url.split('?')[0]}.` });
   };
@@ -393,7 +397,7 @@ async function sendMetrics(request: http.IncomingMessage, response: http.ServerR
   }
 }
 
-const ROUTES = ['graphql', 'graphiql', 'oidc', 'ipsp', 'terms', 'health', 'metrics', 'dev', 'dashboard'] as const;
+const ROUTES = ['graphql', 'graphiql', 'oidc', 'ipsp', 'terms', 'health', 'metrics', 'dev', 'dashboard', 'api', 'oauth'] as const;
 
 /** A route label of bounded cardinality for a request path. */
 function routeOf(url: string): string {

@@ -15,6 +15,8 @@ export class RestError extends Error {
     message: string,
     readonly field?: string | null,
     readonly details?: Array<{ code: string; message: string; field: string | null }>,
+    /** Headers the answer carries, e.g. Retry-After of a 429. */
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
@@ -82,7 +84,7 @@ export function sendJson(response: http.ServerResponse, status: number, body: un
 }
 
 export function sendError(response: http.ServerResponse, error: RestError): void {
-  const headers: Record<string, string> = error.status === 401 ? { 'www-authenticate': 'Bearer error="invalid_token"' } : {};
+  const headers: Record<string, string> = { ...error.headers, ...(error.status === 401 && { 'www-authenticate': 'Bearer error="invalid_token"' }) };
   sendJson(
     response,
     error.status,

@@ -55,6 +55,11 @@ async function viewerAllowed(call: RouteCall, allowed: (viewer: Viewer) => boole
     viewer = await call.deps.authenticate(call.request.headers.authorization);
   } catch (error) {
     if (error instanceof GraphQLError && error.extensions.code === 'UNAUTHENTICATED') throw new RestError(401, 'UNAUTHENTICATED', error.message);
+    // The client's rate limit (README: Limits and security), with its Retry-After and RateLimit headers.
+    if (error instanceof GraphQLError && error.extensions.code === 'RATE_LIMITED') {
+      const http = error.extensions.http as { headers?: Record<string, string> } | undefined;
+      throw new RestError(429, 'RATE_LIMITED', error.message, null, undefined, http?.headers ?? {});
+    }
     throw error;
   }
   if (!allowed(viewer)) throw new RestError(403, 'FORBIDDEN', `This client's token does not allow it to ${what}.`);

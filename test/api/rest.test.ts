@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backend, freePort, runCli, startTestService, type TestClient, type TestService } from '../kit.js';
+import { setClientRateLimit } from '../../src/graphql/client-rate-limit.js';
 
 const PROVIDER = 'application/vnd.sc.miss.provider.v1+json';
 const EVIDENCE = 'application/vnd.sc.ras.evidence.v1+json';
@@ -284,6 +285,21 @@ describe('refusals: JSON with a code, never a 500', () => {
     expect(again.body.refId).toBe(first.body.refId);
     const other = await call('POST', '/api/providers/Test/Video', { body: { ...body, externalId: 'other' }, mediaType: PROVIDER, headers: { 'idempotency-key': key } });
     expect(other).toMatchObject({ status: 409, body: { code: 'IDEMPOTENCY_CONFLICT' } });
+  });
+
+  it('the client\'s rate limit: 429 RATE_LIMITED with Retry-After and RateLimit headers, as on GraphQL', async () => {
+    const limited = await srs.createClient('SERVICE_PROVIDER');
+    // What `npx srs clients set-rate-limit` does.
+    expect(await setClientRateLimit(srs.service.prisma, limited.clientId, 1)).toBe(true);
+    const limitedToken = await srs.token(limited);
+    const answers = await Promise.all(Array.from({ length: 12 }, () => call('GET', '/api/providers?jurisdiction=EIDAS', { token: limitedToken })));
+    expect(answers.map((answer) => answer.status).filter((status) => status !== 200 && status !== 429)).toEqual([]);
+    const refused = answers.find((answer) => answer.status === 429);
+    expect(refused?.body).toMatchObject({ code: 'RATE_LIMITED' });
+    expect(Number(refused?.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(refused?.headers.get('ratelimit-limit')).toBe('1');
+    // Another client is not affected.
+    expect((await call('GET', '/api/providers?jurisdiction=EIDAS')).status).toBe(200);
   });
 
   it('identifications: unknown and other providers\' orders are 404', async () => {
