@@ -4,6 +4,7 @@ import { UserErrorType } from './user-errors.js';
 import { OrderEventTypeEnum } from './orders.js';
 import type { WebhookEndpoint } from '../generated/prisma/client.js';
 import type { Result, UserError } from '../domain/user-errors.js';
+import { webhookMessageId } from '../webhooks/signer.js';
 import {
   createWebhookEndpoint,
   deleteWebhookEndpoint,
@@ -35,8 +36,7 @@ export const WebhookDeliveryType = builder.prismaNode('WebhookDelivery', {
   fields: (t) => ({
     messageId: t.string({
       description: 'The webhook-id header: one per event and endpoint, the same on every attempt.',
-      select: { eventId: true },
-      resolve: (delivery) => delivery.eventId,
+      resolve: (delivery) => webhookMessageId(delivery.id),
     }),
     eventType: t.field({
       type: OrderEventTypeEnum,

@@ -12,6 +12,14 @@ export function newWebhookSecret(): string {
  * first, then the one before a rotation while it is still valid), space-separated, so a receiver
  * that has either one accepts the message.
  */
+/**
+ * The webhook-id of one event for one endpoint: its delivery's id, the same on every attempt and
+ * on a redelivery, different for two endpoints that receive the same event.
+ */
+export function webhookMessageId(deliveryId: string): string {
+  return `msg_${deliveryId.replaceAll('-', '')}`;
+}
+
 export function signedHeaders(messageId: string, sentAt: Date, body: string, secrets: readonly string[]): Record<string, string> {
   const timestamp = new Date(Math.floor(sentAt.getTime() / 1000) * 1000);
   return {

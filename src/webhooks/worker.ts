@@ -9,7 +9,7 @@ import { webhookBody } from './events.js';
 import { createWebhookMetrics, type AttemptMetricOutcome, type WebhookMetrics } from './metrics.js';
 import { nextStep, type AttemptOutcome } from './retry-policy.js';
 import { postWebhook } from './sender.js';
-import { signedHeaders } from './signer.js';
+import { signedHeaders, webhookMessageId } from './signer.js';
 import { claimDueDeliveries, deliveryForAttempt, nextDueAt, recordAttempt, type ClaimedDelivery } from './store.js';
 import { resolveDestination, type Resolver } from './url-guard.js';
 
@@ -56,7 +56,7 @@ async function attempt(deps: WebhookWorkerDeps, claim: ClaimedDelivery): Promise
       secrets.push(deps.dataProtection.open<string>(endpoint.previousSecretSealed));
     }
     const body = webhookBody({ ...event, refId: event.order.refId, externalId: event.order.externalId });
-    outcome = await postWebhook(destination, signedHeaders(event.id, now, body, secrets), body, deps.config.timeoutSeconds * 1000);
+    outcome = await postWebhook(destination, signedHeaders(webhookMessageId(delivery.id), now, body, secrets), body, deps.config.timeoutSeconds * 1000);
   }
   const step = nextStep(outcome, claim.attempts, deps.config.retryScheduleSeconds, new Date());
   const recorded = await recordAttempt(deps.prisma, claim, endpoint.id, step);

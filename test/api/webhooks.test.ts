@@ -207,6 +207,19 @@ describe('webhooks', () => {
     expect(metrics).toMatch(/^srs_webhook_attempt_duration_seconds_count\{outcome="delivered"\} [1-9]\d*$/m);
   });
 
+  it('gives each endpoint its own webhook-id for the same event', async () => {
+    const token = await serviceProvider();
+    const [one, two] = [await receiver(), await receiver()];
+    await createEndpoint(token, { url: one.url });
+    await createEndpoint(token, { url: two.url });
+    const order = await placeOrder(token);
+    const initialized = (hooks: Receiver) => until('the INITIALIZED event', () => hooks.delivered().find((item) => bodyOf(item).data.status === 'INITIALIZED'));
+    const [atOne, atTwo] = [await initialized(one), await initialized(two)];
+    expect(bodyOf(atOne).data).toMatchObject({ refId: order.refId, sequence: bodyOf(atTwo).data.sequence });
+    expect(String(atOne.headers['webhook-id'])).toMatch(/^msg_[0-9a-f]{32}$/);
+    expect(atOne.headers['webhook-id']).not.toBe(atTwo.headers['webhook-id']);
+  });
+
   it('retries a failing receiver on the schedule: three attempts, one webhook-id, and the next event waits', async () => {
     const token = await serviceProvider();
     const hooks = await receiver(({ attempt }) => (attempt <= 2 ? 500 : 200));
