@@ -312,6 +312,18 @@ describe('the dashboard of an operator, and languages', () => {
     expect(consoleErrors).toEqual([]);
   });
 
+  it('shows a partner (IPSP), who has no webhooks, no Webhooks section', async () => {
+    const ipsp = await srs.createClient('IPSP', { issuer: 'TEST', name: 'Test partner' });
+    page = await newPage();
+    await signIn(ipsp);
+    // The section is settled before the stream goes live.
+    expect(await page.locator('section.webhooks h2').textContent()).toBe('Webhooks');
+    expect(await page.locator('section.webhooks').isHidden()).toBe(true);
+    expect(await page.getByRole('heading', { name: 'Orders by status' }).isVisible()).toBe(true);
+    expect(await axeViolations()).toEqual([]);
+    expect(consoleErrors).toEqual([]);
+  });
+
   it('speaks the browser’s language and switches on request', async () => {
     page = await newPage({ locale: 'de-CH' });
     await page.goto(`${srs.url}/dashboard`);
