@@ -213,6 +213,10 @@ ${signOutForm(language)}
 <h2 id="health-heading">${escapeHtml(t('health.heading'))}</h2>
 <div id="partner-health"></div>
 </section>
+<section class="card webhooks" aria-labelledby="webhooks-heading">
+<h2 id="webhooks-heading">${escapeHtml(t('webhooks.heading'))}</h2>
+<div id="webhooks"><p class="meta">${escapeHtml(t('webhooks.loading'))}</p></div>
+</section>
 <section class="card events" aria-labelledby="events-heading">
 <h2 id="events-heading">${escapeHtml(t('events.heading'))}</h2>
 <p id="stream-state" role="status" data-state="connecting">${escapeHtml(t('events.connecting'))}</p>

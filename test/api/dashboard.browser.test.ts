@@ -1,9 +1,12 @@
 // The operations dashboard in Debian's chromium, every request to another host aborted (and the
 // test failing if one was tried): sign in, counts that move as orders are placed and completed
 // through the API without a reload, another provider's orders never shown, sign-out ending the
-// live stream, the four languages, a phone-sized screen, and axe-core finding nothing.
+// live stream, webhook endpoints with their deliveries counted (a failing receiver shown at once),
+// the four languages, a phone-sized screen, and axe-core finding nothing.
 // DASHBOARD_SCREENSHOTS=1 also saves the screenshots of docs/screenshots/.
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -27,13 +30,18 @@ let betaToken: string;
 /** Requests the page tried to send to any other host than the service. */
 let foreignRequests: string[];
 let consoleErrors: string[];
+/** The webhook endpoints created by the webhooks test, per provider. */
+const webhookUrls: { alpha?: string; beta?: string } = {};
 
 const missingBrowser = missingChromium();
 
 beforeAll(async () => {
   if (missingBrowser) return;
   browser = await launchChromium();
-  srs = await startTestService({ env: { SUBSCRIPTION_TOKEN_CHECK_SECONDS: '0.5' } });
+  // Webhooks to a local receiver, given up after two quick attempts.
+  srs = await startTestService({
+    env: { SUBSCRIPTION_TOKEN_CHECK_SECONDS: '0.5', WEBHOOK_ALLOW_PRIVATE_DESTINATIONS: '1', WEBHOOK_RETRY_SCHEDULE: '0,0.3', WEBHOOK_POLL_SECONDS: '0.3' },
+  });
   alpha = await srs.createClient('SERVICE_PROVIDER', { name: 'Alpha Bank' });
   beta = await srs.createClient('SERVICE_PROVIDER', { name: 'Beta Insurance' });
   alphaToken = await srs.token(alpha);
@@ -99,6 +107,21 @@ async function simulate(token: string, refId: string, outcome: 'SUCCESS' | 'ERRO
   expect(response.data!.simulateIdentification.userErrors).toEqual([]);
 }
 
+async function createWebhookEndpoint(token: string, url: string): Promise<void> {
+  const response = await srs.graphql<{ createWebhookEndpoint: { userErrors: unknown[] } }, unknown>(
+    'mutation DashboardTestWebhook($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { endpoint { id } userErrors { code field message } } }',
+    { variables: { input: { url } }, token },
+  );
+  expect(response.errors).toBeUndefined();
+  expect(response.data!.createWebhookEndpoint.userErrors).toEqual([]);
+}
+
+/** The PENDING, DELIVERED and FAILED counts of one endpoint's row, as the page shows them. */
+async function webhookCounts(url: string): Promise<number[]> {
+  const row = page.getByRole('table', { name: 'Webhook endpoints' }).locator('tbody tr').filter({ has: page.getByRole('rowheader', { name: url, exact: true }) });
+  return (await row.locator('td.number').allTextContents()).map((text) => Number(text.replace(/\D/g, '')));
+}
+
 async function axeViolations(): Promise<unknown[]> {
   // Our pages allow no inline script (CSP), so addScriptTag cannot inject axe: it is evaluated
   // through the DevTools protocol instead, which the page's CSP does not govern.
@@ -157,6 +180,58 @@ describe('the dashboard of a service provider', () => {
     await expect.poll(() => page.locator('#order-events li').count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(4);
     expect(await page.locator('#order-summary').textContent()).toContain('ACTIVE');
     expect(await axeViolations()).toEqual([]);
+  });
+
+  it('shows its webhook endpoints, a receiver that fails at once among them, their counts following without a reload; another provider’s never', async () => {
+    const received: string[] = [];
+    const receiver = http.createServer((request, response) => {
+      received.push(request.url ?? '');
+      request.resume();
+      request.on('end', () => response.writeHead(500, { 'content-type': 'text/plain' }).end('receiver down'));
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+    try {
+      webhookUrls.alpha = `${base}/alpha-hooks`;
+      webhookUrls.beta = `${base}/beta-hooks`;
+      await createWebhookEndpoint(alphaToken, webhookUrls.alpha);
+      await createWebhookEndpoint(betaToken, webhookUrls.beta);
+      page = await newPage();
+      await signIn(alpha);
+      await page.evaluate(() => Object.assign(window, { noReload: true }));
+      const endpoints = page.getByRole('table', { name: 'Webhook endpoints' });
+      await expect.poll(() => webhookCounts(webhookUrls.alpha!), { timeout: 15_000 }).toEqual([0, 0, 0]);
+      expect(await endpoints.locator('tbody tr').count()).toBe(1);
+      expect(await endpoints.locator('tbody tr td').first().textContent()).toBe('yes');
+
+      // The order's events are queued for Alpha's endpoint, answered 500 and retried, then given up.
+      const refId = await place(alphaToken);
+      const betaRefId = await place(betaToken);
+      await expect.poll(async () => (await webhookCounts(webhookUrls.alpha!)).reduce((sum, count) => sum + count, 0), { timeout: 15_000 }).toBeGreaterThan(0);
+      await simulate(alphaToken, refId, 'SUCCESS');
+      await expect.poll(async () => (await webhookCounts(webhookUrls.alpha!))[2], { timeout: 15_000 }).toBeGreaterThan(0);
+      expect((await webhookCounts(webhookUrls.alpha!))[1]).toBe(0);
+      const failed = page.getByRole('table', { name: 'Latest failed deliveries' }).locator(`tbody tr[data-ref-id="${refId}"][data-status="FAILED"]`);
+      await expect.poll(() => failed.count(), { timeout: 15_000 }).toBeGreaterThan(0);
+      const failedRow = (await failed.first().locator('td').allTextContents()).join(' | ');
+      expect(failedRow).toContain(webhookUrls.alpha);
+      expect(failedRow).toContain('500');
+      expect(failedRow).toContain(' 2 |'); // two attempts, no next one
+      expect(failedRow.endsWith('–')).toBe(true);
+      expect(received).toContain('/alpha-hooks');
+
+      // Beta's endpoint and order are never shown to Alpha.
+      expect(await endpoints.locator('tbody tr').count()).toBe(1);
+      const html = await page.content();
+      expect(html).not.toContain('/beta-hooks');
+      expect(html).not.toContain(betaRefId);
+      expect(await page.evaluate(() => (window as unknown as { noReload?: boolean }).noReload)).toBe(true);
+      expect(await axeViolations()).toEqual([]);
+      expect(consoleErrors).toEqual([]);
+    } finally {
+      await context.close();
+      await new Promise((resolve) => receiver.close(resolve));
+    }
   });
 
   it('resumes after a lost connection from the last event seen: nothing missed, nothing counted twice', async () => {
@@ -228,8 +303,24 @@ describe('the dashboard of an operator, and languages', () => {
     const text = await providers.textContent();
     expect(text).toContain('Alpha Bank');
     expect(text).toContain('Beta Insurance');
+    // Every provider's webhook endpoints.
+    const endpoints = page.getByRole('table', { name: 'Webhook endpoints' });
+    await expect.poll(() => endpoints.textContent(), { timeout: 15_000 }).toContain(webhookUrls.alpha!);
+    expect(await endpoints.textContent()).toContain(webhookUrls.beta!);
     expect(await axeViolations()).toEqual([]);
     await screenshot('dashboard-admin-wall.png');
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('shows a partner (IPSP), who has no webhooks, no Webhooks section', async () => {
+    const ipsp = await srs.createClient('IPSP', { issuer: 'TEST', name: 'Test partner' });
+    page = await newPage();
+    await signIn(ipsp);
+    // The section is settled before the stream goes live.
+    expect(await page.locator('section.webhooks h2').textContent()).toBe('Webhooks');
+    expect(await page.locator('section.webhooks').isHidden()).toBe(true);
+    expect(await page.getByRole('heading', { name: 'Orders by status' }).isVisible()).toBe(true);
+    expect(await axeViolations()).toEqual([]);
     expect(consoleErrors).toEqual([]);
   });
 

@@ -13,6 +13,8 @@
   const RECONNECT_MS = 1000;
   /** How many sequences before the figures the stream replays to fill the list of events. */
   const LIST_REPLAY = 500n;
+  /** How many deliveries in trouble the webhooks section lists. */
+  const TROUBLE_SHOWN = 5;
 
   /** A text by its dotted key, with {{name}} placeholders filled in. */
   function t(key, values) {
@@ -89,6 +91,17 @@
         partnerHealth { issuer ended errors timeouts errorRate timeoutRate }
       }
     }`;
+    // Per endpoint: its deliveries counted by state, and the latest in trouble (failed for good,
+    // or pending after a failed attempt), so a failing receiver shows at once.
+    const WEBHOOKS = `query DashboardWebhooks {
+      webhookEndpoints {
+        id url enabled
+        pending: deliveries(status: PENDING, first: ${TROUBLE_SHOWN}) { totalCount edges { node { ...Trouble } } }
+        delivered: deliveries(status: DELIVERED, first: 1) { totalCount }
+        failed: deliveries(status: FAILED, first: ${TROUBLE_SHOWN}) { totalCount edges { node { ...Trouble } } }
+      }
+    }
+    fragment Trouble on WebhookDelivery { messageId refId status attempts lastResponseStatus lastError nextAttemptAt createdAt }`;
     const EVENTS = `subscription DashboardEvents($after: String) {
       orderEvents(filter: { afterSequence: $after }) {
         sequence refId type status previousStatus reason at
@@ -297,6 +310,83 @@
       });
     }
 
+    function renderWebhooks(endpoints) {
+      const container = document.getElementById('webhooks');
+      if (!endpoints.length) return void container.replaceChildren(element('p', { class: 'meta', text: t('webhooks.none') }));
+      const count = (connection, failing) => element('td', { class: failing && connection.totalCount > 0 ? 'number failing' : 'number', 'data-count': connection.totalCount, text: numberFormat.format(connection.totalCount) });
+      const table = element(
+        'table',
+        { id: 'webhook-endpoints' },
+        element('caption', { text: t('webhooks.caption') }),
+        element('thead', null, element('tr', null, element('th', { scope: 'col', text: t('webhooks.url') }), element('th', { scope: 'col', text: t('webhooks.enabled') }), ...['PENDING', 'DELIVERED', 'FAILED'].map((status) => element('th', { scope: 'col', class: 'number', text: t(`webhooks.statuses.${status}`) })))),
+        element(
+          'tbody',
+          null,
+          ...endpoints.map((endpoint) =>
+            element(
+              'tr',
+              { 'data-endpoint-id': endpoint.id },
+              element('th', { scope: 'row', class: 'url', text: endpoint.url }),
+              element('td', { text: endpoint.enabled ? t('webhooks.yes') : t('webhooks.no') }),
+              count(endpoint.pending, false),
+              count(endpoint.delivered, false),
+              count(endpoint.failed, true),
+            ),
+          ),
+        ),
+      );
+      const trouble = endpoints
+        .flatMap((endpoint) => [...endpoint.failed.edges, ...endpoint.pending.edges].map((edge) => ({ ...edge.node, url: endpoint.url })))
+        .filter((delivery) => delivery.status === 'FAILED' || delivery.lastError || delivery.lastResponseStatus)
+        .sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1))
+        .slice(0, TROUBLE_SHOWN);
+      const troubleBlock = trouble.length
+        ? element(
+            'div',
+            { class: 'scroll', tabindex: 0 },
+            element(
+              'table',
+              { id: 'webhook-trouble' },
+              element('caption', { text: t('webhooks.troubleCaption') }),
+              element('thead', null, element('tr', null, ...['order', 'url', 'status', 'attempts', 'lastAnswer', 'nextAttempt'].map((key) => element('th', { scope: 'col', class: key === 'attempts' ? 'number' : null, text: t(`webhooks.${key}`) })))),
+              element(
+                'tbody',
+                null,
+                ...trouble.map((delivery) =>
+                  element(
+                    'tr',
+                    { 'data-ref-id': delivery.refId, 'data-status': delivery.status },
+                    element('th', { scope: 'row' }, element('a', { href: `/dashboard/orders/${encodeURIComponent(delivery.refId)}?lang=${language}`, text: delivery.refId })),
+                    element('td', { class: 'url', text: delivery.url }),
+                    element('td', { text: t(`webhooks.statuses.${delivery.status}`) }),
+                    element('td', { class: 'number', text: numberFormat.format(delivery.attempts) }),
+                    element('td', { class: 'url', text: delivery.lastError || (delivery.lastResponseStatus ? String(delivery.lastResponseStatus) : '–') }),
+                    element('td', { text: delivery.nextAttemptAt ? dateTimeFormat.format(new Date(delivery.nextAttemptAt)) : '–' }),
+                  ),
+                ),
+              ),
+            ),
+          )
+        : element('p', { class: 'meta', text: t('webhooks.noTrouble') });
+      container.replaceChildren(element('div', { class: 'scroll', tabindex: 0 }, table), troubleBlock);
+    }
+
+    /** The webhook endpoints, or null when this client may not see them (its section is then hidden). */
+    async function loadWebhooks() {
+      try {
+        return (await graphql(WEBHOOKS)).webhookEndpoints;
+      } catch (error) {
+        return error.code === 'FORBIDDEN' ? null : undefined;
+      }
+    }
+
+    function showWebhooks(endpoints) {
+      const section = document.querySelector('section.webhooks');
+      if (endpoints === undefined) return; // a passing failure: keep what is shown
+      section.hidden = endpoints === null;
+      if (endpoints) renderWebhooks(endpoints);
+    }
+
     function renderEvent(event) {
       noEvents.hidden = true;
       const link = element('a', { href: `/dashboard/orders/${encodeURIComponent(event.refId)}?lang=${language}`, text: event.refId });
@@ -359,13 +449,16 @@
     /** Funnel, timings and health again; the counts too when the figures are at least as new as the stream. */
     async function refresh(forGeneration) {
       let data;
+      const webhooks = loadWebhooks();
       try {
         data = await graphql(STATISTICS, { period: periodSelect.value });
       } catch (error) {
         if (error.code === 'UNAUTHENTICATED') return signedOut();
         return;
       }
+      const endpoints = await webhooks;
       if (forGeneration !== generation) return;
+      showWebhooks(endpoints);
       const stats = data.orderStatistics;
       const asOf = BigInt(stats.asOfSequence);
       if (asOf >= countedUpTo && asOf >= lastSeen) {
@@ -419,6 +512,7 @@
       clearTimeout(reconnectTimer);
       setStreamState('connecting');
       let data;
+      const webhooks = loadWebhooks();
       try {
         data = await graphql(STATISTICS, { period: periodSelect.value });
       } catch (error) {
@@ -444,6 +538,7 @@
       renderFunnels(stats.methods);
       renderTimings(stats.methods);
       renderHealth(stats.partnerHealth);
+      showWebhooks(await webhooks);
       connect(current);
     }
 
