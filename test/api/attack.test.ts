@@ -35,22 +35,24 @@ describe('REST routes under attack', () => {
     expect(placed.body).toMatchObject({ code: 'INVALID_INPUT', field: 'externalId' });
   });
 
-  it('a NUL byte in GraphQL placeOrder\'s externalId or idempotencyKey is a user error, not INTERNAL_SERVER_ERROR', async () => {
+  // A NUL byte is refused before any resolver (README: Limits and security); the services refuse it
+  // too (INVALID_INPUT), for callers that reach them another way.
+  it('a NUL byte in GraphQL placeOrder\'s externalId or idempotencyKey is BAD_USER_INPUT, not INTERNAL_SERVER_ERROR', async () => {
     const methodId = Buffer.from('IdentificationMethod:test-video').toString('base64');
     for (const field of ['externalId', 'idempotencyKey']) {
       const response = await srs.graphql<{ placeOrder: { userErrors: Array<{ code: string; field: string[] }> } }, unknown>(
         'mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { userErrors { code field } } }',
         { token, variables: { input: { methodId, [field]: 'a\u0000b' } } },
       );
-      expect(response.errors, field).toBeUndefined();
-      expect(response.data!.placeOrder.userErrors).toContainEqual({ code: 'INVALID_INPUT', field: ['input', field] });
+      expect(response.errors?.map((error) => error.extensions?.code), field).toEqual(['BAD_USER_INPUT']);
+      expect(response.data?.placeOrder).toBeUndefined();
     }
   });
 
-  it('a NUL byte in a path parameter is a 404, not a 500', async () => {
+  it('a NUL byte in a path parameter is a 400 at the door, not a 500', async () => {
     const answer = await call('GET', '/api/identifications/SRS-%00', { headers: { authorization: `Bearer ${token}` } });
-    expect(answer.status).toBe(404);
-    expect(answer.body.code).toBe('NOT_FOUND');
+    expect(answer.status).toBe(400);
+    expect(answer.body).toMatchObject({ error: 'bad_request' });
   });
 });
 
@@ -71,22 +73,22 @@ describe('the token route under attack', () => {
 });
 
 describe('webhooks under attack', () => {
-  it('a NUL byte in a webhook endpoint\'s description is a user error, not INTERNAL_SERVER_ERROR', async () => {
+  it('a NUL byte in a webhook endpoint\'s description is BAD_USER_INPUT, not INTERNAL_SERVER_ERROR', async () => {
     const create = 'mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { endpoint { id } secret userErrors { code field } } }';
     const created = await srs.graphql<{ createWebhookEndpoint: { endpoint: { id: string } | null; secret: string | null; userErrors: unknown[] } }, unknown>(create, {
       token,
       variables: { input: { url: 'https://93.184.216.34/hooks', description: 'ours\u0000' } },
     });
-    expect(created.errors).toBeUndefined();
-    expect(created.data!.createWebhookEndpoint).toEqual({ endpoint: null, secret: null, userErrors: [{ code: 'INVALID_INPUT', field: ['input', 'description'] }] });
+    expect(created.errors?.map((error) => error.extensions?.code)).toEqual(['BAD_USER_INPUT']);
+    expect(created.data?.createWebhookEndpoint).toBeUndefined();
 
     const fine = await srs.graphql<{ createWebhookEndpoint: { endpoint: { id: string } } }, unknown>(create, { token, variables: { input: { url: 'https://93.184.216.34/hooks' } } });
     const update = await srs.graphql<{ updateWebhookEndpoint: { userErrors: unknown[] } }, unknown>(
       'mutation($input: UpdateWebhookEndpointInput!) { updateWebhookEndpoint(input: $input) { userErrors { code field } } }',
       { token, variables: { input: { id: fine.data!.createWebhookEndpoint.endpoint.id, description: '\u0000' } } },
     );
-    expect(update.errors).toBeUndefined();
-    expect(update.data!.updateWebhookEndpoint.userErrors).toEqual([{ code: 'INVALID_INPUT', field: ['input', 'description'] }]);
+    expect(update.errors?.map((error) => error.extensions?.code)).toEqual(['BAD_USER_INPUT']);
+    expect(update.data?.updateWebhookEndpoint).toBeUndefined();
   });
 });
 
@@ -122,11 +124,10 @@ describe('global ids under attack', () => {
 });
 
 describe('the agent desk under attack', () => {
-  it('a registration code with a NUL byte is "unknown code" (404), not "the partner failed" (502)', async () => {
+  it('a registration code with a NUL byte is refused at the door (400), not "the partner failed" (502)', async () => {
     const agent = await srs.createClient('IPSP', { issuer: 'SWISSCOM-RA' });
     const response = await fetch(`${srs.url}/ipsp/swisscom-ra/agent?code=AB%00CD`, { headers: { authorization: basic(agent) } });
-    expect(response.status).toBe(404);
-    expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(response.status).toBe(400);
   });
 });
 
