@@ -229,7 +229,7 @@ async function runOnDatabase(config: Config, request: AdminRequest): Promise<Rec
       {
         prisma,
         database,
-        dataProtection: createDataProtection(config.dataKeys ?? embeddedDataKeys(config.dataDir)),
+        dataProtection: () => createDataProtection(config.dataKeys ?? embeddedDataKeys(config.dataDir)),
         async announce(invalidation) {
           // Running processes keep recent token checks for TOKEN_CACHE_SECONDS; tell them now.
           if (config.redisUrl) await announceThroughRedis(config.redisUrl, config.redisChannel, invalidation);

@@ -311,7 +311,7 @@ export async function startService(config: Config): Promise<RunningService> {
   // The embedded folder is ours alone: the CLI sends its commands here (src/admin/local-socket.ts).
   const adminSocket =
     database.kind === 'embedded'
-      ? await serveAdminSocket(config.dataDir, { prisma, database, dataProtection, announce: async (invalidation) => bus.publishInvalidation(invalidation) }, (message) => log().warn(message))
+      ? await serveAdminSocket(config.dataDir, { prisma, database, dataProtection: () => dataProtection, announce: async (invalidation) => bus.publishInvalidation(invalidation) }, (message) => log().warn(message))
       : undefined;
 
   await new Promise<void>((resolve, reject) => {

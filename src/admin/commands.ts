@@ -15,8 +15,8 @@ import { setClientRateLimit } from '../graphql/client-rate-limit.js';
 export interface AdminContext {
   prisma: PrismaClient;
   database: DatabaseHandle;
-  /** Seals new private keys at rest (keys rotate-evidence). */
-  dataProtection: DataProtection;
+  /** Seals new private keys at rest (keys rotate-evidence); asked for only then (it may create the embedded keys). */
+  dataProtection(): DataProtection;
   /** Tells the running processes (caches of tokens and clients) that something was invalidated. */
   announce(invalidation: Invalidation): Promise<void>;
 }
@@ -72,6 +72,6 @@ export async function runAdminCommand(context: AdminContext, request: AdminReque
       return { evidenceId: revoked.id, alreadyRevoked: false, reason: revoked.revocationReason };
     }
     case 'keys rotate-evidence':
-      return { keyId: await rotateServiceKey(prisma, EVIDENCE_KEY_PURPOSE, context.dataProtection) };
+      return { keyId: await rotateServiceKey(prisma, EVIDENCE_KEY_PURPOSE, context.dataProtection()) };
   }
 }

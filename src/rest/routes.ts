@@ -115,7 +115,9 @@ export const REST_ROUTES: readonly RestRoute[] = [
       const input = placeOrderInputFrom(body, method.id, Array.isArray(idempotencyKey) ? idempotencyKey[0] : idempotencyKey);
       const result = await placeOrder(call.deps.services, viewer, input);
       if (!result.ok) throw restErrorOf(result.errors);
-      sendJson(call.response, 201, placedOrderView(result.value, method.name), mediaType, {
+      // The target URL is stored sealed (it holds the order token): opened as the GraphQL field does.
+      const placed = { ...result.value, targetUrl: call.deps.services.orderTokens.openSecret(result.value.targetUrl) };
+      sendJson(call.response, 201, placedOrderView(placed, method.name), mediaType, {
         location: `/api/identifications/${encodeURIComponent(result.value.refId)}`,
       });
     },

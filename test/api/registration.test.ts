@@ -623,7 +623,8 @@ describe('verify and lookup: every reason', () => {
       expect(await lookup(own.srs, token, { mobileNumber: who.mobileNumber })).toMatchObject({ valid: true, reason: 'OK' });
 
       const revoked = await own.cli(['evidence', 'revoke', evidence.id, '--reason', 'Fraud suspicion']);
-      expect(revoked.stderr).toBe('');
+      // stderr names the database the command ran on, and nothing else.
+      expect(revoked.stderr).toMatch(/^Database: [^\n]+\n?$/);
       expect(revoked.code).toBe(0);
       expect(revoked.stdout.trim()).toBe(`Revoked evidence ${rawEvidenceId(evidence.id)}: Fraud suspicion`);
 
@@ -640,12 +641,12 @@ describe('verify and lookup: every reason', () => {
       const owner = await own.srs.token(client);
       expect((await orderOf(own.srs, owner, evidence.refId))!.evidence!.status).toBe('REVOKED');
 
-      // Again: nothing changes; an unknown id is a usage error.
+      // Again: nothing changes; an unknown id is refused (exit code 3, README: The CLI).
       const again = await own.cli(['evidence', 'revoke', rawEvidenceId(evidence.id), '--reason', 'again']);
       expect(again.code).toBe(0);
       expect(again.stdout).toMatch(/already revoked/);
       const unknown = await own.cli(['evidence', 'revoke', '00000000-0000-0000-0000-000000000000', '--reason', 'x']);
-      expect(unknown.code).toBe(64);
+      expect(unknown.code).toBe(3);
       expect(unknown.stderr).toMatch(/No evidence with id/);
       expect((await lookup(own.srs, await spToken(own.srs), { mobileNumber: who.mobileNumber })).reason).toBe('REVOKED');
     } finally {
@@ -762,7 +763,7 @@ describe('the evidence signature', () => {
       expect((await jwks(own.srs)).keys.map((key) => key.kid)).toEqual([oldKid]);
 
       const rotated = await own.cli(['keys', 'rotate-evidence']);
-      expect(rotated.stderr).toBe('');
+      expect(rotated.stderr).toMatch(/^Database: [^\n]+\n?$/);
       expect(rotated.code).toBe(0);
       const newKid = /signed with key (\S+);/.exec(rotated.stdout)?.[1];
       expect(newKid, rotated.stdout).toBeTruthy();
