@@ -56,7 +56,7 @@ describe('npm start with PARTNERS_FILE', () => {
     expect(routes.KLARNA).toMatchObject({ level: 30, via: 'partner', apiUrl: 'https://klarna.example/srs', timeoutMs: 3000, msg: 'KLARNA orders go to the partner at https://klarna.example/srs' });
     expect(routes.NECT).toMatchObject({ via: 'partner', apiUrl: 'http://127.0.0.1:9/nect' });
     expect(routes['INTRUM-VIDEO']).toMatchObject({ via: 'none', msg: 'INTRUM-VIDEO has no partner: its methods are not offered' });
-    expect(routes.TEST).toMatchObject({ via: 'simulator', simulator: `http://localhost:${port}/ipsp/test/` });
+    expect(routes.TEST).toMatchObject({ via: 'simulator', simulator: `http://127.0.0.1:${port}/ipsp/test/` });
   }, 150_000);
 
   it('refuses to start with a bad partners file, naming every problem', async () => {
