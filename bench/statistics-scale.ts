@@ -10,7 +10,7 @@ import { PrismaClient } from '../src/generated/prisma/client.js';
 import { seedCatalogue } from '../src/services/methods.js';
 import { orderStatistics } from '../src/services/statistics.js';
 import { resolvePeriod } from '../src/domain/statistics-period.js';
-import type { Viewer } from '../src/context.js';
+import type { Viewer } from '../src/auth/viewer.js';
 
 const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/test';
 const sizes = process.argv.slice(2).map(Number);

@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
 import type Provider from 'oidc-provider';
 import type { PrismaClient } from '../generated/prisma/client.js';
-import type { Viewer } from '../context.js';
+import type { Viewer } from './viewer.js';
 import type { Scope } from './scopes.js';
 import { orderClaimsOf } from './order-tokens.js';
 

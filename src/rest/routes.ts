@@ -4,7 +4,8 @@
 import fs from 'node:fs';
 import type http from 'node:http';
 import { GraphQLError } from 'graphql';
-import type { GraphQLContext, Viewer } from '../context.js';
+import type { GraphQLContext } from '../context.js';
+import type { Viewer } from '../auth/viewer.js';
 import type { InitialIdentityData } from '../domain/initial-data.js';
 import { asDefinition, listIdentificationMethods } from '../services/methods.js';
 import { placeOrder, visibleOrders } from '../services/orders.js';

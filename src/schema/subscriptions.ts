@@ -5,8 +5,8 @@ import type { OrderEvent, Prisma } from '../generated/prisma/client.js';
 import type { GraphQLContext } from '../context.js';
 import type { FeedEvent } from '../events/feed.js';
 import { visibleOrders } from '../services/orders.js';
-import { orderEventStream } from '../services/event-stream.js';
-import { eventForSubscriber } from '../services/subscriber-loads.js';
+import { orderEventStream } from '../events/event-stream.js';
+import { eventForSubscriber } from '../events/subscriber-loads.js';
 
 /** visibleOrders() in memory, on an event the feed has read. */
 function visibleToViewer(context: GraphQLContext) {

@@ -1,5 +1,5 @@
 import { builder } from './builder.js';
-import type { Viewer } from '../context.js';
+import type { Viewer } from '../auth/viewer.js';
 import { CLIENT_ROLES } from '../auth/scopes.js';
 
 export const ClientRoleEnum = builder.enumType('ClientRole', {

@@ -1,5 +1,5 @@
 import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
-import type { Viewer } from '../context.js';
+import type { Viewer } from '../auth/viewer.js';
 import { parseCalendarDate } from '../domain/initial-data.js';
 import { failed, ok, userError, type Result } from '../domain/user-errors.js';
 

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Prisma, type Order, type OrderStatus, type PrismaClient } from '../generated/prisma/client.js';
-import type { Viewer } from '../context.js';
+import type { Viewer } from '../auth/viewer.js';
 import type { Config } from '../config.js';
 import type { EventBus } from '../events/bus.js';
 import { logForOrder } from '../observability/log.js';

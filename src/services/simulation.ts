@@ -1,5 +1,5 @@
 import type { Order, PrismaClient } from '../generated/prisma/client.js';
-import type { Viewer } from '../context.js';
+import type { Viewer } from '../auth/viewer.js';
 import { failed, ok, userError, type Result } from '../domain/user-errors.js';
 import { isTerminal } from '../domain/order-status.js';
 import { visibleOrders } from './orders.js';

@@ -4,7 +4,7 @@
 // of them read one snapshot, together with the latest event sequence, so a live client can
 // resume the event stream after it and never count an event twice or miss one.
 import type { PrismaClient } from '../generated/prisma/client.js';
-import type { Viewer } from '../context.js';
+import type { Viewer } from '../auth/viewer.js';
 import type { DatabaseHandle, SqlRunner } from '../db/adapter.js';
 import { ORDER_STATUSES, TERMINAL_STATUSES, type OrderStatus } from '../domain/order-status.js';
 import { rate } from '../domain/statistics-period.js';

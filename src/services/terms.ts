@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Order, Prisma, PrismaClient, TermsAcceptance } from '../generated/prisma/client.js';
-import type { Viewer } from '../context.js';
+import type { Viewer } from '../auth/viewer.js';
 import type { DataProtection } from '../crypto/data-protection.js';
 import type { EventBus, OrderEventNotice } from '../events/bus.js';
 import { effectiveTermsStatus, termsChannelFor } from '../domain/terms.js';

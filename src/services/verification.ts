@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { TermsStatus } from '../generated/prisma/client.js';
 import type { SqlRunner } from '../db/adapter.js';
 import { epochMs } from './order-store.js';
-import type { Viewer } from '../context.js';
+import type { Viewer } from '../auth/viewer.js';
 import type { DataProtection } from '../crypto/data-protection.js';
 import type { Jurisdiction, LevelOfAssurance, SignatureCapability } from '../domain/catalogue.js';
 import { normaliseMobileNumber } from '../domain/initial-data.js';

@@ -3,7 +3,7 @@
 import type { PrismaClient, WebhookEndpoint, Prisma } from '../generated/prisma/client.js';
 import type { OrderEventType } from '../generated/prisma/enums.js';
 import type { DataProtection } from '../crypto/data-protection.js';
-import type { Viewer } from '../context.js';
+import type { Viewer } from '../auth/viewer.js';
 import { failed, ok, userError, type Result } from '../domain/user-errors.js';
 import type { WebhookConfig } from './config.js';
 import { newWebhookSecret } from './signer.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { OrderEvent, PrismaClient } from '../../src/generated/prisma/client.js';
-import { eventForSubscriber, MAX_CACHED_BYTES, subscriberLoadsHeld } from '../../src/services/subscriber-loads.js';
+import { eventForSubscriber, MAX_CACHED_BYTES, subscriberLoadsHeld } from '../../src/events/subscriber-loads.js';
 
 const event = (id: string) => ({ id, sequence: 1n, orderId: 'o', type: 'STATUS_CHANGED', status: 'CREATED', previousStatus: null, reason: null, actor: 'a', at: new Date() }) as OrderEvent;
 

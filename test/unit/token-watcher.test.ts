@@ -2,7 +2,7 @@
 // disabled: one check per distinct token and interval however many streams share it, and only the
 // streams of a token that failed end.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { TokenWatcher } from '../../src/services/event-stream.js';
+import { TokenWatcher } from '../../src/events/token-watcher.js';
 
 const HOUR = 3_600_000;
 
