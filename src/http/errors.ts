@@ -1,5 +1,5 @@
 // What an error that escaped a route means for the client: its HTTP status and the body it gets.
-// Every route's promise ends here (src/server.ts), so no request can crash the process.
+// Every route's promise ends here (src/http/request-handler.ts), so no request can crash the process.
 import type http from 'node:http';
 import { log } from '../observability/log.js';
 

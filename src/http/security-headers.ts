@@ -1,4 +1,4 @@
-// The security headers of every answer, set in one place (src/server.ts) before any route runs.
+// The security headers of every answer, set in one place (src/http/request-handler.ts) before any route runs.
 import type http from 'node:http';
 
 /**

@@ -46,7 +46,7 @@ export function sendJson(response: http.ServerResponse, status: number, body: un
   response.end(JSON.stringify(body));
 }
 
-/** An HTML page, with the pages' Content-Security-Policy (the other security headers come from server.ts). */
+/** An HTML page, with the pages' Content-Security-Policy (the other security headers come from http/request-handler.ts). */
 export function sendHtml(response: http.ServerResponse, status: number, html: string): void {
   setContentSecurityPolicy(response);
   response.writeHead(status, {

@@ -4,12 +4,9 @@
 import fs from 'node:fs';
 import type http from 'node:http';
 import { GraphQLError } from 'graphql';
-import type { GraphQLContext } from '../context.js';
+import type { App } from '../app.js';
 import type { Viewer } from '../auth/viewer.js';
-import type { InitialIdentityData } from '../domain/initial-data.js';
-import { asDefinition, listIdentificationMethods } from '../services/methods.js';
-import { placeOrder, visibleOrders } from '../services/orders.js';
-import { verifyMobileNumber } from '../services/verification.js';
+import { asDefinition } from '../services/methods.js';
 import { log } from '../observability/log.js';
 import { answerMediaType, EVIDENCE_MEDIA_TYPE, PROVIDER_MEDIA_TYPE, readJsonBody, RestError, sendError, sendJson } from './http.js';
 import {
@@ -25,16 +22,8 @@ import {
 } from './mapping.js';
 import { serveTokenRoute } from './token.js';
 
-export interface RestDeps {
-  services: GraphQLContext['services'];
-  /** The bearer check of the GraphQL API (cached the same way). */
-  authenticate(authorization: string | undefined): Promise<Viewer>;
-  /** oidc-provider's request handler, mounted at OIDC_MOUNT_PATH. */
-  oidc(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> | void;
-}
-
 interface RouteCall {
-  deps: RestDeps;
+  app: App;
   request: http.IncomingMessage;
   response: http.ServerResponse;
   params: Record<string, string>;
@@ -53,7 +42,8 @@ const may = {
 async function viewerAllowed(call: RouteCall, allowed: (viewer: Viewer) => boolean, what: string): Promise<Viewer> {
   let viewer: Viewer;
   try {
-    viewer = await call.deps.authenticate(call.request.headers.authorization);
+    // The bearer check and rate limit of the GraphQL API.
+    viewer = await call.app.auth.viewerOf(call.request.headers.authorization);
   } catch (error) {
     if (error instanceof GraphQLError && error.extensions.code === 'UNAUTHENTICATED') throw new RestError(401, 'UNAUTHENTICATED', error.message);
     // The client's rate limit (README: Limits and security), with its Retry-After and RateLimit headers.
@@ -89,7 +79,7 @@ export const REST_ROUTES: readonly RestRoute[] = [
   {
     method: 'POST',
     path: '/oauth/token',
-    handle: ({ deps, request, response, query }) => serveTokenRoute(request, response, query, deps.oidc),
+    handle: ({ app, request, response, query }) => serveTokenRoute(request, response, query, app.oidcCallback),
   },
   {
     method: 'GET',
@@ -98,7 +88,7 @@ export const REST_ROUTES: readonly RestRoute[] = [
       await viewerAllowed(call, may.listMethods, 'list identification methods (methods:read)');
       const mediaType = answerMediaType(call.request, PROVIDER_MEDIA_TYPE);
       const filter = providerFilter(call.query, call.request.headers);
-      const methods = await listIdentificationMethods(call.deps.services.prisma, {}, filter);
+      const methods = await call.app.methods.list({}, filter);
       sendJson(call.response, 200, methods.map((method) => providerView(asDefinition(method))), mediaType);
     },
   },
@@ -109,15 +99,15 @@ export const REST_ROUTES: readonly RestRoute[] = [
       const viewer = await viewerAllowed(call, may.placeOrders, 'place orders (a service provider with orders:write)');
       const mediaType = answerMediaType(call.request, PROVIDER_MEDIA_TYPE);
       const body = await readJsonBody(call.request, PROVIDER_MEDIA_TYPE);
-      const candidates = await listIdentificationMethods(call.deps.services.prisma, {}, { issuers: [call.params.issuer] });
+      const candidates = await call.app.methods.list({}, { issuers: [call.params.issuer] });
       const method = candidates.find((candidate) => methodSegmentMatches(candidate, call.params.method));
       if (!method) throw new RestError(404, 'METHOD_NOT_FOUND', `No identification method "${call.params.method}" of issuer "${call.params.issuer}"; GET /api/providers lists them.`);
       const idempotencyKey = call.request.headers['idempotency-key'];
       const input = placeOrderInputFrom(body, method.id, Array.isArray(idempotencyKey) ? idempotencyKey[0] : idempotencyKey);
-      const result = await placeOrder(call.deps.services, viewer, input);
+      const result = await call.app.orders.place(viewer, input);
       if (!result.ok) throw restErrorOf(result.errors);
       // The target URL is stored sealed (it holds the order token): opened as the GraphQL field does.
-      const placed = { ...result.value, targetUrl: call.deps.services.orderTokens.openSecret(result.value.targetUrl) };
+      const placed = { ...result.value, targetUrl: call.app.orders.targetUrlOf(result.value) };
       sendJson(call.response, 201, placedOrderView(placed, method.name), mediaType, {
         location: `/api/identifications/${encodeURIComponent(result.value.refId)}`,
       });
@@ -129,17 +119,10 @@ export const REST_ROUTES: readonly RestRoute[] = [
     async handle(call) {
       const viewer = await viewerAllowed(call, may.readOrders, 'read orders (orders:read)');
       const mediaType = answerMediaType(call.request, PROVIDER_MEDIA_TYPE);
-      const { prisma, dataProtection } = call.deps.services;
       // As the `order` query: the caller's own orders (a partner: its issuer's).
-      const order = await prisma.order.findFirst({
-        where: { refId: call.params.refId, ...visibleOrders(viewer) },
-        include: { method: true, events: { orderBy: { sequence: 'asc' } }, evidence: true },
-      });
+      const order = await call.app.orders.withHistory(viewer, call.params.refId);
       if (!order) throw new RestError(404, 'ORDER_NOT_FOUND', `No order ${call.params.refId} of yours.`);
-      const mobile = order.evidence
-        ? dataProtection.open<string>(order.evidence.mobileNumberSealed)
-        : (dataProtection.open<InitialIdentityData>(order.initialDataSealed).mobileNumber ?? null);
-      sendJson(call.response, 200, identificationView(order, mobile), mediaType);
+      sendJson(call.response, 200, identificationView(order, call.app.orders.mobileNumberOf(order)), mediaType);
     },
   },
   ...(['lookup', 'verify'] as const).map(
@@ -150,7 +133,7 @@ export const REST_ROUTES: readonly RestRoute[] = [
         const viewer = await viewerAllowed(call, may.verify, 'look up or verify numbers (verify)');
         const mediaType = answerMediaType(call.request, EVIDENCE_MEDIA_TYPE);
         const input = verificationInputFrom(await readJsonBody(call.request, EVIDENCE_MEDIA_TYPE), operation === 'verify');
-        const result = await verifyMobileNumber(call.deps.services, viewer, input);
+        const result = await call.app.verification.verify(viewer, input);
         if (!result.ok) throw restErrorOf(result.errors);
         sendJson(call.response, 200, verificationView(result.value), mediaType);
       },
@@ -193,7 +176,7 @@ export function matchRestRoute(method: string, path: string): { route: RestRoute
 }
 
 /** Serves one request of the REST routes: every refusal a JSON error with a code, never a stack. */
-export async function serveRestRoute(deps: RestDeps, request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+export async function serveRestRoute(app: App, request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
   const url = new URL(request.url ?? '/', 'http://srs.invalid');
   // The query string may hold client secrets (POST /oauth/token): nothing after this may log it.
   request.url = url.pathname;
@@ -204,7 +187,7 @@ export async function serveRestRoute(deps: RestDeps, request: http.IncomingMessa
       response.setHeader('allow', found.allowed.join(', '));
       throw new RestError(405, 'METHOD_NOT_ALLOWED', `${url.pathname} takes ${found.allowed.join(', ')}.`);
     }
-    await found.route.handle({ deps, request, response, params: found.params, query: url.searchParams });
+    await found.route.handle({ app, request, response, params: found.params, query: url.searchParams });
   } catch (error) {
     if (response.headersSent) {
       log().error({ err: error }, 'REST route failed after answering');

@@ -76,7 +76,7 @@ function forwardedRequest(original: http.IncomingMessage, path: string, headers:
   return Object.assign(stream, {
     method: 'POST',
     url: path,
-    // oidc-provider finds its mount path here (see server.ts).
+    // oidc-provider finds its mount path here (see the oidc route of src/http/routes.ts).
     originalUrl: `${OIDC_MOUNT_PATH}${path}`,
     headers,
     rawHeaders: [],

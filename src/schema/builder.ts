@@ -27,7 +27,7 @@ export const builder = new SchemaBuilder<{
   plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin],
   defaultFieldNullability: false,
   prisma: {
-    client: (context) => context.prisma,
+    client: (context) => context.app.prisma,
     dmmf: getDatamodel(),
     filterConnectionTotalCount: true,
     // Tests run with NODE_ENV=test: a resolver that forgets to spread `query` fails them.

@@ -36,7 +36,7 @@ export const EvidenceType = builder.prismaNode('Evidence', {
     refId: t.id({ description: 'The order’s reference id.', select: { order: { select: { refId: true } } }, resolve: (evidence) => evidence.order.refId }),
     mobileNumber: t.string({
       description: 'The identified person’s mobile number, E.164.',
-      resolve: (evidence, _args, context) => context.services.dataProtection.open<string>(evidence.mobileNumberSealed),
+      resolve: (evidence, _args, context) => context.app.evidence.mobileNumberOf(evidence),
     }),
     issuer: t.exposeString('issuer', { description: 'The partner that identified the person.' }),
     methodName: t.exposeString('methodName', { description: 'The method used.' }),
@@ -61,7 +61,7 @@ export const EvidenceType = builder.prismaNode('Evidence', {
       select: { order: { select: { clientId: true } } },
       resolve: (evidence, _args, context) =>
         evidence.order.clientId === context.viewer.clientId
-          ? context.services.dataProtection.open<{ subject: EvidenceSubject }>(evidence.personalDataSealed).subject
+          ? context.app.evidence.subjectOf(evidence)
           : null,
     }),
   }),
@@ -75,6 +75,6 @@ builder.queryField('evidence', (t) =>
     authScopes: { readOrders: true },
     args: { id: t.arg.id({ required: true, description: 'The evidence’s global id.' }) },
     resolve: (query, _root, { id }, context) =>
-      context.prisma.evidence.findFirst({ ...query, where: { id: evidenceIdFrom(String(id)), order: visibleOrders(context.viewer) } }),
+      context.app.prisma.evidence.findFirst({ ...query, where: { id: evidenceIdFrom(String(id)), order: visibleOrders(context.viewer) } }),
   }),
 );

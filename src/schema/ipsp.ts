@@ -5,7 +5,6 @@ import { UserErrorType } from './user-errors.js';
 import { DOCUMENT_TYPES } from '../domain/evidence.js';
 import type { Order } from '../generated/prisma/client.js';
 import type { UserError } from '../domain/user-errors.js';
-import { importEvidence, reportIdentificationStatus } from '../services/orders.js';
 
 const ReportIdentificationStatusInput = builder.inputType('ReportIdentificationStatusInput', {
   description: 'A partner’s progress report on one order.',
@@ -26,7 +25,7 @@ builder.mutationField('reportIdentificationStatus', (t) =>
     authScopes: { $all: { scope: 'ipsp', role: 'IPSP' } },
     args: { input: t.arg({ type: ReportIdentificationStatusInput, required: true }) },
     resolve: async (_root, { input }, context) =>
-      orderPayload(await reportIdentificationStatus(context.services, context.viewer, { ...input, refId: String(input.refId) })),
+      orderPayload(await context.app.orders.reportStatus(context.viewer, { ...input, refId: String(input.refId) })),
   }),
 );
 
@@ -85,7 +84,7 @@ const ImportEvidencePayload = builder
         resolve: (query, payload, _args, context) => {
           // Read on every path: a refusal that skipped it failed the unused-query check (NODE_ENV=test).
           const selection = { ...query };
-          return payload.evidenceId ? context.prisma.evidence.findUnique({ ...selection, where: { id: payload.evidenceId } }) : null;
+          return payload.evidenceId ? context.app.prisma.evidence.findUnique({ ...selection, where: { id: payload.evidenceId } }) : null;
         },
       }),
       order: t.field({ type: OrderType, nullable: true, description: 'The order; null when refused.', resolve: (payload) => payload.order }),
@@ -100,7 +99,7 @@ builder.mutationField('importEvidence', (t) =>
     authScopes: { $all: { scope: 'ipsp', role: 'IPSP' } },
     args: { input: t.arg({ type: ImportEvidenceInput, required: true }) },
     resolve: async (_root, { input }, context) => {
-      const result = await importEvidence(context.services, context.viewer, {
+      const result = await context.app.evidence.import(context.viewer, {
         ...input,
         refId: String(input.refId),
         subject: { ...input.subject, dateOfBirth: input.subject.dateOfBirth },

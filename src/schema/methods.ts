@@ -8,7 +8,7 @@ import {
   type InitialDataRule,
   type SignatureCapability,
 } from '../domain/catalogue.js';
-import { asDefinition, listIdentificationMethods } from '../services/methods.js';
+import { asDefinition } from '../services/methods.js';
 
 export const JurisdictionEnum = builder.enumType('Jurisdiction', {
   description: 'A legal framework for electronic signatures.',
@@ -139,6 +139,6 @@ builder.queryField('identificationMethods', (t) =>
     description: 'The identification methods that fit the filter, in the catalogue’s order. Needs the methods:read scope.',
     authScopes: { scope: 'methods:read' },
     args: { filter: t.arg({ type: IdentificationMethodFilter }) },
-    resolve: (query, _root, args, context) => listIdentificationMethods(context.prisma, query, args.filter),
+    resolve: (query, _root, args, context) => context.app.methods.list(query, args.filter),
   }),
 );

@@ -4,7 +4,7 @@ import { UserErrorType } from './user-errors.js';
 import { ORDER_STATUSES } from '../domain/order-status.js';
 import type { Order } from '../generated/prisma/client.js';
 import type { Result, UserError } from '../domain/user-errors.js';
-import { cancelOrder, placeOrder, visibleOrders } from '../services/orders.js';
+import { visibleOrders } from '../services/orders.js';
 import { orderListWhere } from '../services/order-queries.js';
 
 /**
@@ -55,7 +55,7 @@ export const OrderType = builder.prismaNode('Order', {
       nullable: true,
       description: 'Where to send the end user; use it exactly as given.',
       // Stored sealed: it carries the order token (see order-tokens.ts).
-      resolve: (order, _args, context) => context.services.orderTokens.openSecret(order.targetUrl),
+      resolve: (order, _args, context) => context.app.orders.targetUrlOf(order),
     }),
     targetUrlExpiresAt: t.expose('targetUrlExpiresAt', { type: 'DateTime', nullable: true, description: 'When the target URL stops working; null: until the order is cancelled.' }),
     externalId: t.exposeString('externalId', { nullable: true, description: 'The service provider’s own id, e.g. for its billing.' }),
@@ -139,7 +139,7 @@ builder.mutationField('placeOrder', (t) =>
     args: { input: t.arg({ type: PlaceOrderInput, required: true }) },
     resolve: async (_root, { input }, context) => {
       const methodId = decodeMethodId(input.methodId);
-      return orderPayload(await placeOrder(context.services, context.viewer, { ...input, methodId }));
+      return orderPayload(await context.app.orders.place(context.viewer, { ...input, methodId }));
     },
   }),
 );
@@ -167,7 +167,7 @@ builder.mutationField('cancelOrder', (t) =>
     description: 'Cancels one of your open orders, here and at the partner; its target URL stops working. Needs orders:write.',
     authScopes: { $all: { scope: 'orders:write', role: 'SERVICE_PROVIDER' } },
     args: { input: t.arg({ type: CancelOrderInput, required: true }) },
-    resolve: async (_root, { input }, context) => orderPayload(await cancelOrder(context.services, context.viewer, { refId: String(input.refId), reason: input.reason })),
+    resolve: async (_root, { input }, context) => orderPayload(await context.app.orders.cancel(context.viewer, { refId: String(input.refId), reason: input.reason })),
   }),
 );
 
@@ -179,7 +179,7 @@ builder.queryField('order', (t) =>
     authScopes: { readOrders: true },
     args: { refId: t.arg.id({ required: true, description: 'The reference id.' }) },
     resolve: (query, _root, { refId }, context) =>
-      context.prisma.order.findFirst({ ...query, where: { refId: String(refId), ...visibleOrders(context.viewer) } }),
+      context.app.prisma.order.findFirst({ ...query, where: { refId: String(refId), ...visibleOrders(context.viewer) } }),
   }),
 );
 
@@ -200,14 +200,14 @@ builder.queryField('orders', (t) =>
       type: 'Order',
       cursor: 'id',
       totalCount: (_parent, args, context) =>
-        context.prisma.order.count({ where: orderListWhere(context.viewer, args.filter, decodeMethodId) }),
+        context.app.prisma.order.count({ where: orderListWhere(context.viewer, args.filter, decodeMethodId) }),
       description: 'Your orders (an IPSP: its issuer’s), newest first, a page at a time.',
       authScopes: { readOrders: true },
       defaultSize: 20,
       maxSize: 100,
       args: { filter: t.arg({ type: OrderFilter }) },
       resolve: (query, _root, args, context) =>
-        context.prisma.order.findMany({
+        context.app.prisma.order.findMany({
           ...query,
           where: orderListWhere(context.viewer, args.filter, decodeMethodId),
           orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],

@@ -34,6 +34,6 @@ builder.mutationField('simulateIdentification', (t) =>
     authScopes: { scope: 'orders:write' },
     args: { input: t.arg({ type: SimulateIdentificationInput, required: true }) },
     resolve: async (_root, { input }, context) =>
-      orderPayload(await context.services.simulation.simulateIdentification(context.viewer, { ...input, refId: String(input.refId) })),
+      orderPayload(await context.app.simulation.simulateIdentification(context.viewer, { ...input, refId: String(input.refId) })),
   }),
 );

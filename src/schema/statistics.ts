@@ -3,7 +3,7 @@ import { GraphQLError } from 'graphql';
 import { builder } from './builder.js';
 import { OrderStatusEnum } from './orders.js';
 import { resolvePeriod, STATISTICS_PERIODS } from '../domain/statistics-period.js';
-import { orderStatistics, type Duration, type MethodStatistics, type OrderStatistics, type PartnerHealth, type StatusCount } from '../services/statistics.js';
+import type { Duration, MethodStatistics, OrderStatistics, PartnerHealth, StatusCount } from '../services/statistics.js';
 
 const StatisticsPeriodEnum = builder.enumType('StatisticsPeriod', {
   description: 'A period of placed orders, ending now.',
@@ -109,7 +109,7 @@ builder.queryField('orderStatistics', (t) =>
     resolve: async (_root, args, context) => {
       const period = resolvePeriod(args, new Date());
       if ('problem' in period) throw new GraphQLError(period.problem, { extensions: { code: 'BAD_USER_INPUT', field: period.field } });
-      return orderStatistics(context.services, context.viewer, period);
+      return context.app.statistics.of(context.viewer, period);
     },
   }),
 );

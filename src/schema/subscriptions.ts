@@ -27,16 +27,16 @@ export function subscriptionAudience(context: GraphQLContext): string {
 
 function streamOptions(context: GraphQLContext) {
   return {
-    prisma: context.prisma,
-    feed: context.services.eventFeed,
+    prisma: context.app.prisma,
+    feed: context.app.events.feed,
     viewer: context.viewer,
-    tokenStillValid: context.services.tokenStillValid,
-    tokenCheckIntervalMs: context.config.subscriptionTokenCheckSeconds * 1000,
+    tokenStillValid: context.app.events.tokenStillValid,
+    tokenCheckIntervalMs: context.app.events.tokenCheckIntervalMs,
   };
 }
 
 const loadEvent = (query: Parameters<typeof eventForSubscriber>[1], payload: unknown, context: GraphQLContext) =>
-  eventForSubscriber(context.prisma, query, payload as OrderEvent);
+  eventForSubscriber(context.app.prisma, query, payload as OrderEvent);
 
 builder.subscriptionField('orderStatusChanged', (t) =>
   t.prismaField({
@@ -45,9 +45,9 @@ builder.subscriptionField('orderStatusChanged', (t) =>
     authScopes: { readOrders: true },
     args: { refId: t.arg.id({ required: true, description: 'The order’s reference id.' }) },
     subscribe: async (_root, { refId }, context) => {
-      const order = await context.prisma.order.findFirst({ where: { refId: String(refId), ...visibleOrders(context.viewer) }, select: { id: true, refId: true } });
+      const order = await context.app.prisma.order.findFirst({ where: { refId: String(refId), ...visibleOrders(context.viewer) }, select: { id: true, refId: true } });
       if (!order) throw new GraphQLError(`No order ${refId} of yours.`, { extensions: { code: 'NOT_FOUND' } });
-      const latest = await context.prisma.orderEvent.findFirst({ where: { orderId: order.id }, orderBy: { sequence: 'desc' }, select: { sequence: true } });
+      const latest = await context.app.prisma.orderEvent.findFirst({ where: { orderId: order.id }, orderBy: { sequence: 'desc' }, select: { sequence: true } });
       return orderEventStream({
         ...streamOptions(context),
         where: { orderId: order.id },

@@ -5,7 +5,6 @@ import { effectiveTermsStatus } from '../domain/terms.js';
 import type { TermsAcceptance } from '../generated/prisma/client.js';
 import type { UserError } from '../domain/user-errors.js';
 import { visibleOrders } from '../services/orders.js';
-import { recordTermsDecisionBySp } from '../services/terms.js';
 
 const TermsStatusEnum = builder.enumType('TermsStatus', {
   description: 'Where the T&C acceptance of an evidence stands.',
@@ -65,7 +64,7 @@ builder.mutationField('recordTermsDecision', (t) =>
     authScopes: { $all: { scope: 'orders:write', role: 'SERVICE_PROVIDER' } },
     args: { input: t.arg({ type: RecordTermsDecisionInput, required: true }) },
     resolve: async (_root, { input }, context) => {
-      const result = await recordTermsDecisionBySp(context.services, context.viewer, { ...input, refId: String(input.refId) });
+      const result = await context.app.terms.recordDecision(context.viewer, { ...input, refId: String(input.refId) });
       return result.ok ? { terms: result.value, userErrors: [] } : { terms: null, userErrors: result.errors };
     },
   }),

@@ -4,8 +4,7 @@ import { builder } from './builder.js';
 import { JurisdictionEnum, LevelOfAssuranceEnum, SignatureCapabilityType } from './methods.js';
 import { VERIFICATION_REASONS, type Verification } from '../domain/verification.js';
 import type { Result } from '../domain/user-errors.js';
-import { verifyMobileNumber } from '../services/verification.js';
-import { billingReport, type BillingLine } from '../services/billing.js';
+import type { BillingLine } from '../services/billing.js';
 
 const VerificationReasonEnum = builder.enumType('VerificationReason', {
   description: 'Why a number may or may not sign.',
@@ -63,7 +62,7 @@ builder.queryField('lookup', (t) =>
     description: 'Whether this number may sign, without personal data. Needs the verify scope; every call is audited.',
     authScopes: { scope: 'verify' },
     args: { input: t.arg({ type: LookupInput, required: true }) },
-    resolve: async (_root, { input }, context) => unwrap(await verifyMobileNumber(context.services, context.viewer, input)),
+    resolve: async (_root, { input }, context) => unwrap(await context.app.verification.verify(context.viewer, input)),
   }),
 );
 
@@ -92,7 +91,7 @@ builder.queryField('verify', (t) =>
     description: 'Like lookup, and the evidence must also match the name. Needs the verify scope; every call is audited.',
     authScopes: { scope: 'verify' },
     args: { input: t.arg({ type: VerifyInput, required: true }) },
-    resolve: async (_root, { input }, context) => unwrap(await verifyMobileNumber(context.services, context.viewer, input)),
+    resolve: async (_root, { input }, context) => unwrap(await context.app.verification.verify(context.viewer, input)),
   }),
 );
 
@@ -117,6 +116,6 @@ builder.queryField('billingReport', (t) =>
       from: t.arg({ type: 'Date', required: true, description: 'First day, inclusive.' }),
       to: t.arg({ type: 'Date', required: true, description: 'Last day, inclusive.' }),
     },
-    resolve: async (_root, { from, to }, context) => unwrap(await billingReport(context.prisma, context.viewer, from, to)),
+    resolve: async (_root, { from, to }, context) => unwrap(await context.app.billing.report(context.viewer, from, to)),
   }),
 );

@@ -5,15 +5,7 @@ import { OrderEventTypeEnum } from './orders.js';
 import type { WebhookEndpoint } from '../generated/prisma/client.js';
 import type { Result, UserError } from '../domain/user-errors.js';
 import { webhookMessageId } from '../webhooks/signer.js';
-import {
-  createWebhookEndpoint,
-  deleteWebhookEndpoint,
-  redeliverWebhooks,
-  rotateWebhookSecret,
-  updateWebhookEndpoint,
-  visibleEndpoints,
-  webhookEndpointsOf,
-} from '../webhooks/manager.js';
+import { visibleEndpoints } from '../webhooks/manager.js';
 
 /** Webhooks belong to service providers (and are overseen by ADMIN clients). */
 const webhookScopes = { $any: { role: 'ADMIN', scope: 'orders:read' } } as const;
@@ -102,7 +94,7 @@ builder.queryField('webhookEndpoints', (t) =>
     type: ['WebhookEndpoint'],
     description: 'The caller’s webhook endpoints (service provider: its own; ADMIN: all).',
     authScopes: webhookScopes,
-    resolve: (query, _root, _args, context) => webhookEndpointsOf(context.prisma, context.viewer, query),
+    resolve: (query, _root, _args, context) => context.app.webhooks.endpointsOf(context.viewer, query),
   }),
 );
 
@@ -157,7 +149,7 @@ builder.mutationField('createWebhookEndpoint', (t) =>
     description: 'Registers an endpoint for your orders’ events; the answer holds its signing secret, shown this once.',
     authScopes: webhookScopes,
     args: { input: t.arg({ type: CreateWebhookEndpointInput, required: true }) },
-    resolve: async (_root, { input }, context) => secretPayload(await createWebhookEndpoint(context.services, context.viewer, input)),
+    resolve: async (_root, { input }, context) => secretPayload(await context.app.webhooks.create(context.viewer, input)),
   }),
 );
 
@@ -179,7 +171,7 @@ builder.mutationField('updateWebhookEndpoint', (t) =>
     authScopes: webhookScopes,
     args: { input: t.arg({ type: UpdateWebhookEndpointInput, required: true }) },
     resolve: async (_root, { input }, context) =>
-      endpointPayload(await updateWebhookEndpoint(context.services, context.viewer, { ...input, id: localId(input.id, 'WebhookEndpoint') })),
+      endpointPayload(await context.app.webhooks.update(context.viewer, { ...input, id: localId(input.id, 'WebhookEndpoint') })),
   }),
 );
 
@@ -195,7 +187,7 @@ builder.mutationField('rotateWebhookSecret', (t) =>
     authScopes: webhookScopes,
     args: { input: t.arg({ type: RotateWebhookSecretInput, required: true }) },
     resolve: async (_root, { input }, context) =>
-      secretPayload(await rotateWebhookSecret(context.services, context.viewer, { id: localId(input.id, 'WebhookEndpoint') })),
+      secretPayload(await context.app.webhooks.rotateSecret(context.viewer, { id: localId(input.id, 'WebhookEndpoint') })),
   }),
 );
 
@@ -211,7 +203,7 @@ builder.mutationField('deleteWebhookEndpoint', (t) =>
     authScopes: webhookScopes,
     args: { input: t.arg({ type: DeleteWebhookEndpointInput, required: true }) },
     resolve: async (_root, { input }, context) =>
-      endpointPayload(await deleteWebhookEndpoint(context.services, context.viewer, { id: localId(input.id, 'WebhookEndpoint') })),
+      endpointPayload(await context.app.webhooks.delete(context.viewer, { id: localId(input.id, 'WebhookEndpoint') })),
   }),
 );
 
@@ -239,7 +231,7 @@ builder.mutationField('redeliverWebhooks', (t) =>
     authScopes: webhookScopes,
     args: { input: t.arg({ type: RedeliverWebhooksInput, required: true }) },
     resolve: async (_root, { input }, context) => {
-      const result = await redeliverWebhooks(context.services, context.viewer, {
+      const result = await context.app.webhooks.redeliver(context.viewer, {
         endpointId: localId(input.endpointId, 'WebhookEndpoint'),
         deliveryIds: input.deliveryIds?.map((id) => localId(id, 'WebhookDelivery')),
         failedSince: input.failedSince,
