@@ -75,12 +75,10 @@ export async function createApp(config: Config) {
     await database.close();
     throw error;
   }
-  // Orders this process is opening at their partner right now (see placeOrder).
-  const ordersBeingOpened = new Set<string>();
   const oidc = await createOidcProvider(config, { prisma, database, dataProtection }, {
-    onOrderTokenIntrospected: async (refId) => {
-      // A partner checking the token of an order this process is opening is SRS's own doing.
-      if (!ordersBeingOpened.has(refId)) await markOrderStarted(database, refId, new Date());
+    onOrderTokenIntrospected: async (refId, token) => {
+      // The partner checking the call that opens the order is SRS's own doing, not the user starting.
+      if (!orderTokens.isBeingOpened(token)) await markOrderStarted(database, refId, new Date());
     },
     onTokenDestroyed: (id) => bus.publishInvalidation({ kind: 'token', id }),
   });
@@ -99,7 +97,6 @@ export async function createApp(config: Config) {
   const orderDeps: OrderServiceDeps = {
     prisma,
     database,
-    ordersBeingOpened,
     config,
     bus,
     connectors,

@@ -25,7 +25,7 @@ export async function createOidcProvider(
   config: Config,
   { prisma, database, dataProtection }: { prisma: PrismaClient; database: DatabaseHandle; dataProtection?: DataProtection },
   hooks: {
-    onOrderTokenIntrospected?: (refId: string) => Promise<void>;
+    onOrderTokenIntrospected?: (refId: string, token: string) => Promise<void>;
     /** A token was revoked or otherwise destroyed. */
     onTokenDestroyed?: (id: string) => void;
   } = {},
@@ -94,8 +94,9 @@ export async function createOidcProvider(
     await next();
     const body = ctx.body as { active?: boolean; srs_ref_id?: string } | undefined;
     const refId = body?.srs_ref_id;
-    if (ctx.path === '/token/introspection' && body?.active && refId) {
-      await onOrderTokenIntrospected(refId).catch((error: unknown) => logForOrder(refId).error({ err: error }, 'recording the start of the order failed'));
+    const token = (ctx.oidc?.params as { token?: unknown } | undefined)?.token;
+    if (ctx.path === '/token/introspection' && body?.active && refId && typeof token === 'string') {
+      await onOrderTokenIntrospected(refId, token).catch((error: unknown) => logForOrder(refId).error({ err: error }, 'recording the start of the order failed'));
     }
   });
 

@@ -10,8 +10,19 @@ export interface OrderTokenClaims {
 }
 
 export interface OrderTokens {
-  /** Issues the token that goes into an order's target URL; introspection shows its claims. */
+  /**
+   * Issues the token that goes into an order's target URL; introspection shows its claims. Until
+   * `openingEnded`, only the partner opening the order has seen it.
+   */
   issue(order: { refId: string; clientId: string; issuer: string }, expiresAt: Date | null): Promise<string>;
+  /** The partner call that opens the token's order is over (opened or not): the token may reach the end user now. */
+  openingEnded(token: string): void;
+  /**
+   * Whether this process issued the token and is still opening its order: an introspection of it
+   * then is the partner checking SRS's call, not the end user arriving. (Another process does
+   * not know: there the order's status, still CREATED, tells the same, at the cost of a statement.)
+   */
+  isBeingOpened(token: string): boolean;
   /** Revokes a token, given in clear or as stored (sealed). */
   revoke(token: string): Promise<void>;
   /** An order's token or target URL (which carries it) as stored: sealed like personal data. */
@@ -37,6 +48,7 @@ export function createOrderTokens(provider: Provider, protection?: DataProtectio
     if (!protection) throw new Error('An order secret is sealed: the data keys are needed to open it.');
     return protection.open<string>(stored);
   }
+  const beingOpened = new Set<string>();
   return {
     sealSecret: (value) => (protection ? protection.seal(value) : value),
     openSecret,
@@ -46,8 +58,12 @@ export function createOrderTokens(provider: Provider, protection?: DataProtectio
       const expiresIn = expiresAt ? Math.max(60, Math.ceil((expiresAt.getTime() - Date.now()) / 1000)) : UNTIL_CANCELLED_SECONDS;
       const token = new provider.ClientCredentials({ client, expiresIn });
       token.extra = { srs_ref_id: order.refId, srs_issuer: order.issuer } satisfies OrderTokenClaims;
-      return token.save();
+      const saved = await token.save();
+      beingOpened.add(saved);
+      return saved;
     },
+    openingEnded: (token) => void beingOpened.delete(token),
+    isBeingOpened: (token) => beingOpened.has(token),
     async revoke(value) {
       const token = await provider.ClientCredentials.find(openSecret(value), { ignoreExpiration: true });
       await token?.destroy();

@@ -27,11 +27,6 @@ export interface OrderServiceDeps {
   prisma: PrismaClient;
   /** Plain SQL for the hot path of placing an order (see order-store.ts). */
   database: Pick<DatabaseHandle, 'query' | 'transaction'>;
-  /**
-   * The refIds of the orders this process is opening at their partner: the partner introspects
-   * their token then, and that must not count as the user starting (see server.ts).
-   */
-  ordersBeingOpened: Set<string>;
   config: Config;
   bus: EventBus;
   connectors: ConnectorRegistry;
@@ -173,18 +168,15 @@ export async function openAtPartner(deps: OrderServiceDeps, order: Order, method
   try {
     if (!connector) throw new PartnerError(`No partner connection is configured for ${order.issuer}.`);
     orderToken = await deps.orderTokens.issue(order, order.targetUrlExpiresAt);
-    deps.ordersBeingOpened.add(order.refId);
-    const opened = await connector
-      .openOrder({
-        refId: order.refId,
-        issuer: order.issuer,
-        methodName,
-        orderToken,
-        language: order.language,
-        initialData: data,
-        targetUrlExpiresAt: order.targetUrlExpiresAt,
-      })
-      .finally(() => deps.ordersBeingOpened.delete(order.refId));
+    const opened = await connector.openOrder({
+      refId: order.refId,
+      issuer: order.issuer,
+      methodName,
+      orderToken,
+      language: order.language,
+      initialData: data,
+      targetUrlExpiresAt: order.targetUrlExpiresAt,
+    }).finally(() => deps.orderTokens.openingEnded(orderToken!));
     const initialized = await transitionOrder(deps, {
       orderId: order.id,
       to: 'INITIALIZED',
