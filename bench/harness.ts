@@ -224,8 +224,10 @@ export interface ServiceChild {
 export interface ServiceOptions {
   /** Names the database and the child in messages. */
   label: string;
-  /** Extra environment, e.g. OIDC_STORE=memory. */
+  /** Extra environment, e.g. WORKERS=2. */
   env?: Record<string, string>;
+  /** The script that starts the service, relative to the measured checkout (default: src/main.ts). */
+  entry?: string;
   /** Use this database instead of creating one (e.g. through a statement-counting proxy). */
   databaseUrl?: string;
   nodeFlags?: string[];
@@ -236,7 +238,7 @@ export function basicAuthorization(client: ClientCredentials): string {
   return `Basic ${Buffer.from(`${encodeURIComponent(client.clientId)}:${encodeURIComponent(client.clientSecret)}`).toString('base64')}`;
 }
 
-/** Starts the service on a fresh database (`node --import tsx src/main.ts`) and waits for /health. */
+/** Starts the service on a fresh database (`node --import tsx src/main.ts`, or `entry`) and waits for /health. */
 export async function startService(options: ServiceOptions): Promise<ServiceChild> {
   const databaseUrl = options.databaseUrl ?? (await createDatabase(options.label));
   const port = await freePort();
@@ -255,7 +257,7 @@ export async function startService(options: ServiceOptions): Promise<ServiceChil
     RATE_LIMIT_PER_CLIENT: '1000000',
     ...options.env,
   };
-  const child = spawnTsNode(`service:${options.label}`, 'src/main.ts', { env, nodeFlags: options.nodeFlags, echo: options.echo, cwd: SERVICE_ROOT });
+  const child = spawnTsNode(`service:${options.label}`, options.entry ?? 'src/main.ts', { env, nodeFlags: options.nodeFlags, echo: options.echo, cwd: SERVICE_ROOT });
   await waitForHttp(`${url}/health`, child);
 
   const service: ServiceChild = {

@@ -8,6 +8,7 @@ import type { Viewer } from './auth/viewer.js';
 import { openDatabaseAdapter } from './db/adapter.js';
 import { applyMigrations } from './db/migrate.js';
 import { createOidcProvider } from './auth/oidc.js';
+import type { OidcAdapterFactory } from './auth/oidc-adapter.js';
 import { createBearerAuthenticator } from './auth/bearer.js';
 import { createOrderTokens } from './auth/order-tokens.js';
 import { createInProcessEventBus, type EventBus } from './events/bus.js';
@@ -44,8 +45,14 @@ import type { InitialIdentityData } from './domain/initial-data.js';
 
 export type App = Awaited<ReturnType<typeof createApp>>;
 
+/** What a caller may build differently from the configuration (the benchmarks do). */
+export interface AppOverrides {
+  /** oidc-provider's storage instead of the database's, e.g. bench/memory-oidc-adapter.ts. */
+  oidcAdapter?: OidcAdapterFactory;
+}
+
 /** Opens the database, migrates and seeds it, and builds every part of the service on it. */
-export async function createApp(config: Config) {
+export async function createApp(config: Config, overrides: AppOverrides = {}) {
   const database = await openDatabaseAdapter({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   try {
     await applyMigrations(database);
@@ -81,7 +88,7 @@ export async function createApp(config: Config) {
       if (!orderTokens.isBeingOpened(token)) await markOrderStarted(database, refId, new Date());
     },
     onTokenDestroyed: (id) => bus.publishInvalidation({ kind: 'token', id }),
-  });
+  }, overrides.oidcAdapter);
   const bearer = createBearerAuthenticator({ provider: oidc, prisma, cacheSeconds: config.tokenCacheSeconds });
   bus.onInvalidation((invalidation) => (invalidation.kind === 'token' ? bearer.forgetToken(invalidation.id) : bearer.forgetClient(invalidation.id)));
   const eventFeed = await startEventFeed({ prisma, database, bus, pollIntervalMs: config.eventPollSeconds * 1000, onError: (message) => log().error(message) });

@@ -30,7 +30,6 @@ const environmentSchema = z.object({
   REDIS_CHANNEL: z.string().min(1).max(200).default('srs:order-events'),
   EVENT_NOTICES: z.enum(['process', 'postgres', 'redis']).optional(),
   EVENT_POLL_SECONDS: z.coerce.number().min(0.05).max(3600).default(1),
-  OIDC_STORE: z.enum(['database', 'memory']).default('database'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(600).default(10),
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
@@ -90,7 +89,6 @@ export interface Config {
    */
   eventPollSeconds: number;
   /** 'memory': oidc-provider's in-memory adapter (one process, lost on restart); for comparison in benchmarks. */
-  oidcStore: 'database' | 'memory';
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** How long shutdown waits for requests in flight before closing their connections. */
   shutdownGraceSeconds: number;
@@ -157,7 +155,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (values.WORKERS > 1) {
     // Every worker is a process of its own: they can only share state kept in PostgreSQL.
     if (!values.DATABASE_URL) problems.push('WORKERS: more than 1 needs DATABASE_URL (the embedded database belongs to one process)');
-    if (values.OIDC_STORE === 'memory') problems.push('WORKERS: more than 1 needs OIDC_STORE=database (tokens kept in memory are unknown to the other workers)');
     if (values.PORT === 0) problems.push('WORKERS: more than 1 needs a fixed PORT (the built-in partners call the service back on it)');
   }
   const partners = loadPartnersConfig(values, problems);
@@ -183,7 +180,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     redisChannel: values.REDIS_CHANNEL,
     eventNotices,
     eventPollSeconds: values.EVENT_POLL_SECONDS,
-    oidcStore: values.OIDC_STORE,
     logLevel: values.LOG_LEVEL,
     shutdownGraceSeconds: values.SHUTDOWN_GRACE_SECONDS,
     metricsToken: values.METRICS_TOKEN,

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { PrismaClient } from './generated/prisma/client.js';
 import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/adapter.js';
-import { createApp } from './app.js';
+import { createApp, type AppOverrides } from './app.js';
 import { createGraphqlServer } from './graphql/server.js';
 import { createRoutes } from './http/routes.js';
 import { createRequestHandler } from './http/request-handler.js';
@@ -22,11 +22,11 @@ export interface RunningService {
 }
 
 /** Builds the application and serves every endpoint of the service. */
-export async function startService(config: Config): Promise<RunningService> {
+export async function startService(config: Config, overrides: AppOverrides = {}): Promise<RunningService> {
   // Every route's errors: a database outage is a 503 with Retry-After, not a 500.
   classifyUnavailable(isDatabaseUnavailable);
   configureLogging(config.logLevel);
-  const app = await createApp(config);
+  const app = await createApp(config, overrides);
   const graphql = createGraphqlServer(app);
   const requests = createRequestTracker();
   const routes = createRoutes(app, graphql, () => requests.shuttingDown);

@@ -1,5 +1,5 @@
 // The OAuth2 endpoints with oidc-provider's storage in the database (the default) against the
-// same service with its storage in memory (OIDC_STORE=memory): what the persistent tokens cost.
+// same service with its storage in memory (bench/memory-oidc-service.ts): what the persistent tokens cost.
 // Two service children, each on its own fresh database, loaded one at a time.
 import { basicAuthorization, describeLoad, profileFlags, runLoad, startService, type LoadResult, type ServiceChild } from '../harness.js';
 import { info, lessIsBetter, moreIsBetter } from '../report.js';
@@ -18,8 +18,8 @@ interface Store {
   token: string;
 }
 
-async function prepare(label: string, env: Record<string, string>, options: BenchOptions): Promise<Store> {
-  const service = await startService({ label, env, nodeFlags: profileFlags(options.cpuProfile), echo: options.verbose });
+async function prepare(label: string, entry: string | undefined, options: BenchOptions): Promise<Store> {
+  const service = await startService({ label, entry, nodeFlags: profileFlags(options.cpuProfile), echo: options.verbose });
   const provider = await service.createClient('SERVICE_PROVIDER', { name: `bench ${label} provider` });
   const admin = await service.createClient('ADMIN', { name: `bench ${label} introspector` });
   return { service, requester: basicAuthorization(provider), introspector: basicAuthorization(admin), token: await service.token(provider) };
@@ -30,8 +30,8 @@ const isActive = (status: number, body: string) => status === 200 && body.includ
 
 async function run(options: BenchOptions): Promise<ScenarioResult> {
   const stores = {
-    database: await prepare('tokens_database', {}, options),
-    memory: await prepare('tokens_memory', { OIDC_STORE: 'memory' }, options),
+    database: await prepare('tokens_database', undefined, options),
+    memory: await prepare('tokens_memory', 'bench/memory-oidc-service.ts', options),
   };
   const common = {
     connections: options.connections,
@@ -104,6 +104,6 @@ async function run(options: BenchOptions): Promise<ScenarioResult> {
 
 export const tokensScenario: Scenario = {
   name: 'tokens',
-  description: 'POST /oidc/token and introspection: database storage vs OIDC_STORE=memory',
+  description: 'POST /oidc/token and introspection: database storage vs in memory (bench/memory-oidc-adapter.ts)',
   run,
 };

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
+import { errors, type Adapter, type AdapterConstructor, type AdapterPayload } from 'oidc-provider';
 import type { DatabaseHandle } from '../db/adapter.js';
 
 export interface OidcStorageOptions {
@@ -16,6 +16,18 @@ export interface OidcStorageOptions {
   onDestroyed?: (type: string, id: string) => void;
 }
 
+/** The service's clients as oidc-provider reads them: from the Client table, kept in memory for a while. */
+export interface OidcClientDirectory {
+  find(clientId: string): Promise<AdapterPayload | undefined>;
+}
+
+/**
+ * Builds oidc-provider's storage. The service's own is createOidcAdapter; createApp's
+ * `oidcAdapter` override plugs in another (the benchmarks' in-memory one), given the same
+ * options and the client directory.
+ */
+export type OidcAdapterFactory = (options: OidcStorageOptions & { clients: OidcClientDirectory }) => AdapterConstructor;
+
 /**
  * oidc-provider storage in one table for every kind of payload, so tokens survive restarts and
  * are valid in every process that shares the database. Clients are the exception: they are read
@@ -31,9 +43,9 @@ export interface OidcStorageOptions {
  * together; alone, a request is a batch of one. A write resolves once its statement committed,
  * and a read is sent after it was asked, so it sees every write that completed before.
  */
-export function createOidcAdapter(options: OidcStorageOptions) {
+export function createOidcAdapter(options: OidcStorageOptions & { clients?: ReturnType<typeof createClientDirectory> }) {
   const { query } = options;
-  const clients = createClientDirectory(query, options.clientCacheSeconds);
+  const clients = options.clients ?? createClientDirectory(query, options.clientCacheSeconds);
   const refuseDisabledClient = (clientId: string): never => {
     clients.forget(clientId);
     // What oidc-provider answers for an unknown client: 401 invalid_client.
@@ -250,7 +262,7 @@ interface ClientRow {
  * created, and the database store checks that in the request's own statement; a disabled or
  * unknown client is simply not found (and never kept).
  */
-function createClientDirectory(query: DatabaseHandle['query'], cacheSeconds: number) {
+export function createClientDirectory(query: DatabaseHandle['query'], cacheSeconds: number) {
   const known = new Map<string, { metadata: AdapterPayload; until: number }>();
   return {
     async find(clientId: string): Promise<AdapterPayload | undefined> {
@@ -288,57 +300,5 @@ function clientMetadataOf(client: ClientRow): AdapterPayload {
     scope: client.scopes.join(' '),
     srs_role: client.role,
     srs_issuer: client.issuer ?? undefined,
-  };
-}
-
-/**
- * oidc-provider's storage held in this process's memory, clients still from the Client table
- * and kept like the database store keeps them. Tokens die with the process and are unknown to
- * other processes: only for measuring what the database adapter costs (OIDC_STORE=memory in the
- * benchmarks). With no statement per request to re-check it in, a disabled client keeps working
- * here until its metadata expires from memory.
- */
-export function createMemoryOidcAdapter(options: OidcStorageOptions) {
-  const clients = createClientDirectory(options.query, options.clientCacheSeconds);
-  const store = new Map<string, { payload: AdapterPayload; expiresAt?: number }>();
-  return class MemoryOidcAdapter implements Adapter {
-    constructor(private readonly type: string) {}
-
-    private key(id: string) {
-      return `${this.type}:${id}`;
-    }
-
-    async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
-      store.set(this.key(id), { payload, expiresAt: expiresIn ? Date.now() + expiresIn * 1000 : undefined });
-    }
-
-    async find(id: string): Promise<AdapterPayload | undefined> {
-      if (this.type === 'Client') return clients.find(id);
-      const entry = store.get(this.key(id));
-      if (!entry || (entry.expiresAt && entry.expiresAt <= Date.now())) return undefined;
-      return entry.payload;
-    }
-
-    async findByUserCode(): Promise<undefined> {
-      return undefined;
-    }
-
-    async findByUid(): Promise<undefined> {
-      return undefined;
-    }
-
-    async consume(id: string): Promise<void> {
-      const entry = store.get(this.key(id));
-      if (entry) entry.payload = { ...entry.payload, consumed: Math.floor(Date.now() / 1000) };
-    }
-
-    async destroy(id: string): Promise<void> {
-      store.delete(this.key(id));
-      options.onDestroyed?.(this.type, id);
-    }
-
-    async revokeByGrantId(grantId: string): Promise<void> {
-      for (const [key, entry] of store) if (entry.payload.grantId === grantId) store.delete(key);
-    }
   };
 }

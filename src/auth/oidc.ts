@@ -6,7 +6,7 @@ import type { PrismaClient } from '../generated/prisma/client.js';
 import type { Config } from '../config.js';
 import type { DatabaseHandle } from '../db/adapter.js';
 import { clientSecretMatches } from './clients.js';
-import { createMemoryOidcAdapter, createOidcAdapter, type OidcStorageOptions } from './oidc-adapter.js';
+import { createClientDirectory, createOidcAdapter, type OidcAdapterFactory, type OidcStorageOptions } from './oidc-adapter.js';
 import { withoutImpossibleIds } from './oidc-input-guard.js';
 import { ALL_SCOPES, INTROSPECTING_ROLES, type ClientRole } from './scopes.js';
 import { loadServiceKeys } from './service-keys.js';
@@ -29,6 +29,8 @@ export async function createOidcProvider(
     /** A token was revoked or otherwise destroyed. */
     onTokenDestroyed?: (id: string) => void;
   } = {},
+  /** Another storage than the database's (see OidcAdapterFactory). */
+  adapter?: OidcAdapterFactory,
 ): Promise<Provider> {
   const onOrderTokenIntrospected = hooks.onOrderTokenIntrospected ?? (async () => {});
   const storage: OidcStorageOptions = {
@@ -42,7 +44,7 @@ export async function createOidcProvider(
   };
   const keys = await loadServiceKeys(prisma, 'oidc', dataProtection);
   const provider = new Provider(`${config.publicUrl}${OIDC_MOUNT_PATH}`, {
-    adapter: withoutImpossibleIds(config.oidcStore === 'memory' ? createMemoryOidcAdapter(storage) : createOidcAdapter(storage)),
+    adapter: withoutImpossibleIds((adapter ?? createOidcAdapter)({ ...storage, clients: createClientDirectory(database.query, config.tokenCacheSeconds) })),
     jwks: { keys: keys as never },
     // No cookies are set for client credentials, but the provider insists on keys.
     cookies: { keys: keys.map((key) => createHash('sha256').update(String(key.d)).digest('base64url')) },

@@ -44,7 +44,6 @@ describe('loadConfig', () => {
       redisChannel: 'srs:order-events',
       eventNotices: 'process',
       eventPollSeconds: 1,
-      oidcStore: 'database',
       logLevel: 'info',
       shutdownGraceSeconds: 10,
       metricsToken: undefined,
@@ -106,7 +105,6 @@ describe('loadConfig', () => {
         REDIS_URL: 'redis://:secret@redis.internal:6380/2',
         REDIS_CHANNEL: 'srs-prod:events',
         EVENT_POLL_SECONDS: '0.5',
-        OIDC_STORE: 'memory',
         LOG_LEVEL: 'debug',
         SHUTDOWN_GRACE_SECONDS: '25',
         METRICS_TOKEN: 'a-long-scrape-token-123',
@@ -145,7 +143,6 @@ describe('loadConfig', () => {
       redisChannel: 'srs-prod:events',
       eventNotices: 'redis',
       eventPollSeconds: 0.5,
-      oidcStore: 'memory',
       logLevel: 'debug',
       shutdownGraceSeconds: 25,
       metricsToken: 'a-long-scrape-token-123',
@@ -222,10 +219,9 @@ describe('loadConfig', () => {
 
   it('takes WORKERS above 1 only with what processes can share', () => {
     expect(loadConfig({ WORKERS: '3', PORT: '4000', DATABASE_URL: 'postgres://root@127.0.0.1/test', ...SERVER_KEYS }).workers).toBe(3);
-    const error = configError({ WORKERS: '2', PORT: '0', OIDC_STORE: 'memory' });
+    const error = configError({ WORKERS: '2', PORT: '0' });
     expect(error.problems).toEqual([
       expect.stringMatching(/^WORKERS: more than 1 needs DATABASE_URL/),
-      expect.stringMatching(/^WORKERS: more than 1 needs OIDC_STORE=database/),
       expect.stringMatching(/^WORKERS: more than 1 needs a fixed PORT/),
     ]);
     expect(configError({ WORKERS: '0' }).problems.map((problem) => problem.split(':')[0])).toEqual(['WORKERS']);
