@@ -133,10 +133,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
     /** For Pothos' prisma plugin and the reads of resolvers (each filtered by visibleOrders). */
     prisma,
     metrics,
-    oidc,
     /** oidc-provider's request handler, mounted at OIDC_MOUNT_PATH. */
     oidcCallback: oidc.callback(),
-    partners: { connectors, simulators },
+    /** The built-in partner simulators served here (under /ipsp/). */
+    simulators,
     termsPages: createTermsPages({ prisma, bus, termsVersion: config.termsVersion }),
     dashboard: createDashboard({ prisma, oidc, dataProtection, config }),
     auth: {

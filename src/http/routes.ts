@@ -62,7 +62,7 @@ export function createRoutes(app: App, graphql: GraphqlServer, isShuttingDown: (
       handle: async (request, response) => (await graphiqlPage.handle(request, response)) || graphql.yoga(request, response),
     },
     { name: 'graphiql', matches: (url) => url.startsWith(GRAPHIQL_ASSETS_PATH), handle: (request, response) => graphiqlPage.handle(request, response) },
-    { name: 'ipsp', duringShutdown: true, matches: (url) => url.startsWith('/ipsp/'), handle: (request, response) => app.partners.simulators.handle(request, response) },
+    { name: 'ipsp', duringShutdown: true, matches: (url) => url.startsWith('/ipsp/'), handle: (request, response) => app.simulators.handle(request, response) },
     { name: 'terms', matches: (url) => url.startsWith('/terms/'), handle: (request, response) => app.termsPages.handle(request, response) },
     { name: 'dashboard', matches: (url) => url.startsWith('/dashboard'), handle: (request, response) => app.dashboard.handle(request, response) },
     {
