@@ -66,6 +66,23 @@ export function cpuPerRequestFigures(scenario: string, operation: string, runs: 
   ]);
 }
 
+/**
+ * The throughput ratio to expect where CPU is the only limit: the reference's CPU per request
+ * (its process and its database's backends) over the measured one's. It reads the same on a
+ * loaded machine as on a quiet one, where throughput ratios only say who got more of the CPU.
+ */
+export function cpuBoundRatio(scenario: string, operation: string, measured: [LoadResult, string], reference: [label: string, result: LoadResult, process: string]): Figure {
+  const cpuPer = (result: LoadResult, process: string) => cpuMsPerRequest(result, process) + cpuMsPerRequest(result, 'database');
+  const [label, result, process] = reference;
+  return moreIsBetter({
+    scenario,
+    figure: `${operation}s per CPU-ms (process + PostgreSQL backends) vs ${label}: the CPU-bound ratio`,
+    value: 1 / cpuPer(...measured),
+    unit: '/CPU-ms',
+    reference: { kind: 'baseline', label, value: 1 / cpuPer(result, process) },
+  });
+}
+
 // ---- machine ---------------------------------------------------------------------------------
 
 export interface MachineInfo {

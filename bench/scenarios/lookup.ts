@@ -5,7 +5,7 @@
 // All three under the same load, one after another, in one run.
 import pg from 'pg';
 import { createDatabase, describeLoad, freePort, LOOKUP, mobileNumber, profileFlags, runLoad, seedRegistrations, spawnTsNode, startService, waitForHttp, type Child } from '../harness.js';
-import { cpuPerRequestFigures, info, lessIsBetter, moreIsBetter } from '../report.js';
+import { cpuBoundRatio, cpuPerRequestFigures, info, lessIsBetter, moreIsBetter } from '../report.js';
 import type { BenchOptions, Scenario, ScenarioResult } from '../options.js';
 
 /** Registered numbers (half with accepted T&C, half pending); as many unknown ones are asked too. */
@@ -147,6 +147,7 @@ async function run(options: BenchOptions): Promise<ScenarioResult> {
       }),
       info({ scenario: 'lookup', figure: 'failed responses (graphql)', value: viaGraphql.failed + viaGraphql.errors, unit: '' }),
       info({ scenario: 'lookup', figure: 'audit rows per commit (graphql; bare: 1)', value: audit.rows / Math.max(1, audit.commits), unit: '' }),
+      cpuBoundRatio('lookup', 'lookup', [viaGraphql, 'service'], ['floor', viaFloor, 'floor']),
       ...cpuPerRequestFigures('lookup', 'lookup', [
         ['service', viaGraphql, 'service'],
         ['floor', viaFloor, 'floor'],

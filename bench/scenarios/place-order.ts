@@ -7,7 +7,7 @@
 // absolute targets (500 orders/s, p99 50 ms) are shown for information.
 import pg from 'pg';
 import { createDatabase, describeLoad, freePort, isPlacedOrder, PLACE_ORDER, placeOrderInput, profileFlags, runLoad, RUN_STAMP, spawnTsNode, startService, waitForHttp, type Child, type PlaceOrderResponse, type ServiceChild } from '../harness.js';
-import { cpuPerRequestFigures, info, lessIsBetter, moreIsBetter } from '../report.js';
+import { cpuBoundRatio, cpuPerRequestFigures, info, lessIsBetter, moreIsBetter } from '../report.js';
 import type { BenchOptions, Scenario, ScenarioResult } from '../options.js';
 
 const TARGET_THROUGHPUT_RATIO = 0.8;
@@ -162,6 +162,7 @@ async function run(options: BenchOptions): Promise<ScenarioResult> {
         unit: 'ms',
         reference: { kind: 'target', label: 'former target', value: ABSOLUTE_P99_MS },
       }),
+      cpuBoundRatio('placeOrder', 'order', [result, 'service'], ['floor', viaFloor, 'floor']),
       ...cpuPerRequestFigures('placeOrder', 'order', [
         ['service (partner included)', result, 'service'],
         ['floor (partner included)', viaFloor, 'floor'],
