@@ -375,6 +375,12 @@ export interface CpuUsage {
   stolenCores: number;
   /** Cores used per watched process (with its child processes), PostgreSQL's processes together, this process (the load generator), and the rest. */
   byProcess: Record<string, number>;
+  /**
+   * Cores used by the PostgreSQL backends of the measured database alone (part of
+   * byProcess.postgres, which counts every PostgreSQL process, other jobs' included). The server's
+   * own processes (WAL writer, checkpointer) are in neither this nor any one database.
+   */
+  databaseBackends?: number;
 }
 
 function machineTicks(): { busy: number; stolen: number } {
@@ -536,7 +542,7 @@ export interface LoadOptions {
   watch?: Record<string, number>;
   /** A child started with profileFlags(true): its CPU profile of the measured run is saved under this name. */
   profile?: { child: Child; name: string };
-  /** The database whose connections are watched during the measured run. */
+  /** The database whose connections (their states and their backends' CPU) are watched during the measured run. */
   databaseUrl?: string;
 }
 
@@ -580,8 +586,30 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   }
 }
 
+/** The pids of the PostgreSQL backends connected to one database now. */
+async function backendPids(databaseUrl: string): Promise<number[]> {
+  const rows = await adminQuery<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1 AND backend_type = $2', [new URL(databaseUrl).pathname.slice(1), 'client backend']);
+  return rows.map((row) => row.pid);
+}
+
+/**
+ * Starts measuring the CPU of one database's backends; the returned function ends it. A backend
+ * that connects meanwhile counts from zero; one that ends meanwhile is lost (the pools keep theirs).
+ */
+async function measureBackendCpu(databaseUrl: string): Promise<() => Promise<number>> {
+  const started = performance.now();
+  const before = new Map((await backendPids(databaseUrl)).map((pid) => [pid, processTicks(pid)]));
+  return async () => {
+    const seconds = (performance.now() - started) / 1000;
+    let ticks = 0;
+    for (const pid of new Set([...before.keys(), ...(await backendPids(databaseUrl))])) ticks += Math.max(0, processTicks(pid) - (before.get(pid) ?? 0));
+    return round(ticks / TICKS_PER_SECOND / seconds);
+  };
+}
+
 async function runAutocannon(options: LoadOptions): Promise<LoadResult> {
   const activity = options.databaseUrl ? await sampleDatabaseActivity(options.databaseUrl) : undefined;
+  const backendCpu = options.databaseUrl ? await measureBackendCpu(options.databaseUrl) : undefined;
   const cpu = measureCpu(options.watch ?? {});
   let succeeded = 0;
   let failed = 0;
@@ -622,7 +650,7 @@ async function runAutocannon(options: LoadOptions): Promise<LoadResult> {
     failureSamples,
     rps: succeeded / durationSeconds,
     latencyMs: { mean: result.latency.average, p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max },
-    cpu: cpu(),
+    cpu: { ...cpu(), databaseBackends: await backendCpu?.() },
     databaseActivity: await activity?.(),
   };
 }
@@ -709,4 +737,13 @@ export function describeDatabaseActivity(activity: DatabaseActivity): string {
   return `database connections on average: ${Object.entries(activity.connections)
     .map(([state, count]) => `${state} ${count.toFixed(1)}`)
     .join(', ')}`;
+}
+
+/**
+ * CPU milliseconds one successful request cost a watched process (`byProcess` name), or the
+ * measured database's backends ('database'): the figure that carries over to other machines.
+ */
+export function cpuMsPerRequest(result: LoadResult, who: string): number {
+  const cores = who === 'database' ? result.cpu.databaseBackends : result.cpu.byProcess[who];
+  return cores === undefined || !result.rps ? Number.NaN : round((cores * 1000) / result.rps, 3);
 }

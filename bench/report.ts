@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { adminQuery, SERVICE_ROOT } from './harness.js';
+import { adminQuery, cpuMsPerRequest, SERVICE_ROOT, type LoadResult } from './harness.js';
 
 export interface Reference {
   kind: 'baseline' | 'target';
@@ -52,6 +52,35 @@ function judged(input: FigureInput, ratio: number | undefined): Figure {
     ratio: usable,
     pass: input.minRatio === undefined ? undefined : usable !== undefined && usable >= input.minRatio,
   };
+}
+
+/**
+ * CPU milliseconds per successful request of each load run, of the server process (its child
+ * processes included) and of the PostgreSQL backends of its database: the inputs of the
+ * scale-out estimate in BENCHMARKS.md, which carry over to other machines better than throughput.
+ */
+export function cpuPerRequestFigures(scenario: string, operation: string, runs: Array<[label: string, result: LoadResult, process: string]>): Figure[] {
+  return runs.flatMap(([label, result, process]) => [
+    info({ scenario, figure: `CPU per ${operation}, ${label}: its process`, value: cpuMsPerRequest(result, process), unit: 'ms' }),
+    info({ scenario, figure: `CPU per ${operation}, ${label}: PostgreSQL backends of its database`, value: cpuMsPerRequest(result, 'database'), unit: 'ms' }),
+  ]);
+}
+
+/**
+ * The throughput ratio to expect where CPU is the only limit: the reference's CPU per request
+ * (its process and its database's backends) over the measured one's. It reads the same on a
+ * loaded machine as on a quiet one, where throughput ratios only say who got more of the CPU.
+ */
+export function cpuBoundRatio(scenario: string, operation: string, measured: [LoadResult, string], reference: [label: string, result: LoadResult, process: string]): Figure {
+  const cpuPer = (result: LoadResult, process: string) => cpuMsPerRequest(result, process) + cpuMsPerRequest(result, 'database');
+  const [label, result, process] = reference;
+  return moreIsBetter({
+    scenario,
+    figure: `${operation}s per CPU-ms (process + PostgreSQL backends) vs ${label}: the CPU-bound ratio`,
+    value: 1 / cpuPer(...measured),
+    unit: '/CPU-ms',
+    reference: { kind: 'baseline', label, value: 1 / cpuPer(result, process) },
+  });
 }
 
 // ---- machine ---------------------------------------------------------------------------------
@@ -109,15 +138,15 @@ function formatNumber(value: number, unit = ''): string {
 }
 
 export function formatTable(figures: readonly Figure[]): string {
-  const header = ['scenario', 'figure', 'value', 'baseline / target', 'ratio', 'needs', 'result'];
+  const header = ['scenario', 'figure', 'value', 'reference', 'ratio', 'target', 'result'];
   const rows = figures.map((figure) => [
     figure.scenario,
     figure.figure,
     formatNumber(figure.value, figure.unit),
     figure.reference ? `${figure.reference.label} ${formatNumber(figure.reference.value, figure.unit)}` : '',
     figure.ratio === undefined ? '' : formatNumber(figure.ratio),
-    figure.minRatio === undefined ? '' : `>= ${figure.minRatio}`,
-    figure.pass === undefined ? 'info' : figure.pass ? 'PASS' : 'FAIL',
+    figure.minRatio === undefined ? '' : `>= ${formatNumber(figure.minRatio)}`,
+    figure.pass === undefined ? 'info' : figure.pass ? 'met' : 'MISSED',
   ]);
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
   const rightAligned = new Set([2, 4]);

@@ -142,7 +142,7 @@ async function main(): Promise<number> {
     }
   }
   const failed = figures.filter((figure) => figure.pass === false).length;
-  console.log(`\n${figures.filter((figure) => figure.pass).length} passed, ${failed} failed${Object.keys(failures).length ? `, scenarios that did not finish: ${Object.keys(failures).join(', ')}` : ''}`);
+  console.log(`\nTargets: ${figures.filter((figure) => figure.pass).length} met, ${failed} missed${Object.keys(failures).length ? `, scenarios that did not finish: ${Object.keys(failures).join(', ')}` : ''}`);
   // A missed target is a finding, not a crash: only a scenario that could not run fails the command.
   return Object.keys(failures).length ? 1 : 0;
 }

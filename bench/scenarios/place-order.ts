@@ -1,68 +1,50 @@
 // placeOrder on the TEST method: each request a new order (unique externalId and idempotency
 // key), opened at the built-in TEST partner over HTTP, as with a real partner. Only answers with
 // an INITIALIZED order count; GraphQL errors, user errors and non-2xx answers are failures.
-// Next to it, the bare baseline (bench/baseline-place-order-server.ts: node:http + pg running the
-// same flow with the service's statements) on the same database, under the same load.
+// Judged against the floor (bench/floor-place-order-server.ts: node:http + pg doing the work an
+// order needs, with the TEST partner in the same process, on a database of its own) under the
+// same load in the same run: >= 0.8 of its throughput, p99 at most 1.5 times its p99. The old
+// absolute targets (500 orders/s, p99 50 ms) are shown for information.
 import pg from 'pg';
-import { storedIdOf } from '../../src/auth/oidc-adapter.js';
-import { createDataProtection, parseEncryptionKeys } from '../../src/crypto/data-protection.js';
-import { describeLoad, freePort, isPlacedOrder, PLACE_ORDER, placeOrderInput, profileFlags, runLoad, RUN_STAMP, spawnTsNode, startService, waitForHttp, type Child, type PlaceOrderResponse } from '../harness.js';
-import { info, lessIsBetter, moreIsBetter } from '../report.js';
+import { createDatabase, describeLoad, freePort, isPlacedOrder, PLACE_ORDER, placeOrderInput, profileFlags, runLoad, RUN_STAMP, spawnTsNode, startService, waitForHttp, type Child, type PlaceOrderResponse, type ServiceChild } from '../harness.js';
+import { cpuBoundRatio, cpuPerRequestFigures, info, lessIsBetter, moreIsBetter } from '../report.js';
 import type { BenchOptions, Scenario, ScenarioResult } from '../options.js';
 
-const TARGET_ORDERS_PER_SECOND = 500;
-const TARGET_P99_MS = 50;
+const TARGET_THROUGHPUT_RATIO = 0.8;
+const TARGET_P99_RATIO = 1 / 1.5;
+const ABSOLUTE_ORDERS_PER_SECOND = 500;
+const ABSOLUTE_P99_MS = 50;
 const SCALED_OUT_WORKERS = 2;
 
-/**
- * What one placed order left in the database (the order, its events, its token, the partner's
- * record), without what differs from one order to the next: the service's and the baseline's
- * must be the same for the comparison to mean something. The order token and the target URL
- * are stored sealed (random IV: two seals of one value differ) and the token's OidcPayload row
- * under the token's SHA-256, so they are compared opened, with whether each was stored sealed:
- * a baseline that kept them in clear would not match.
- */
-async function footprint(env: Record<string, string>, refId: string): Promise<string> {
-  const dataProtection = createDataProtection({
-    encryptionKeys: parseEncryptionKeys(env.DATA_ENCRYPTION_KEYS).keys!,
-    hashKey: Buffer.from(env.DATA_HASH_KEY, 'base64'),
-  });
-  const sealed = (stored: string | null) => stored !== null && /^v1\.[\w-]+\./.test(stored);
-  const open = (stored: string) => (sealed(stored) ? dataProtection.open<string>(stored) : stored);
-  const db = new pg.Client({ connectionString: env.DATABASE_URL });
+/** What an opened order shows: its status, its events' statuses, and whether the partner's id and target URL were kept. */
+interface OpenedOrder {
+  status: string;
+  events: string[];
+  openedAtPartner: boolean;
+}
+
+const ORDER = `query BenchOrder($refId: ID!) { order(refId: $refId) { status ipspOrderId targetUrl events { status } } }`;
+
+/** The service's order, read back through its API as the provider sees it. */
+async function openedThroughApi(service: ServiceChild, token: string, refId: string): Promise<OpenedOrder> {
+  const { order } = await service.graphql<{ order: { status: string; ipspOrderId: string | null; targetUrl: string | null; events: Array<{ status: string }> } | null }>(ORDER, { refId }, token);
+  if (!order) throw new Error(`The service does not show order ${refId}`);
+  return { status: order.status, events: order.events.map((event) => event.status), openedAtPartner: Boolean(order.ipspOrderId && order.targetUrl?.startsWith('http')) };
+}
+
+/** The floor's order, from its own tables. */
+async function openedInFloor(databaseUrl: string, refId: string): Promise<OpenedOrder> {
+  const db = new pg.Client({ connectionString: databaseUrl });
   await db.connect();
   try {
-    const { rows } = await db.query(
-      `SELECT o.status::text AS status, o."statusReason", o."clientId", o."ipspOrderId", o."targetUrl", o."orderToken", o.language,
-         round(extract(epoch FROM o."targetUrlExpiresAt" - o."createdAt") / 60) AS "targetUrlMinutes",
-         (SELECT json_agg(json_build_array(e.type, e.status, e."previousStatus", e.reason, e.actor) ORDER BY e.sequence) FROM "OrderEvent" e WHERE e."orderId" = o.id) AS events,
-         s.id AS "partnerId", s.issuer AS "partnerIssuer", s."orderToken" AS "partnerOrderToken", s.uses, s.closed
-       FROM "Order" o LEFT JOIN "SimulatedIdentification" s ON s."refId" = o."refId"
-       WHERE o."refId" = $1`,
+    const { rows } = await db.query<{ status: string; events: string[]; opened: boolean }>(
+      `SELECT o.status, (SELECT array_agg(e.status ORDER BY e.sequence) FROM floor_order_event e WHERE e.ref_id = o.ref_id) AS events,
+              o.target_url_sealed IS NOT NULL AND EXISTS (SELECT FROM floor_partner_order p WHERE p.id = o.ipsp_order_id AND p.ref_id = o.ref_id) AS opened
+       FROM floor_order o WHERE o.ref_id = $1`,
       [refId],
     );
-    const { clientId, ipspOrderId, targetUrl, orderToken, partnerOrderToken, events, ...rest } = rows[0] as Record<string, string> & { events: string[][] };
-    const token = open(orderToken);
-    const [payload] = (
-      await db.query(
-        `SELECT p.type AS "tokenType", p.payload AS "tokenPayload", round(extract(epoch FROM p."expiresAt" - o."createdAt") / 60) AS "tokenMinutes"
-         FROM "OidcPayload" p JOIN "Order" o ON o."refId" = $2 WHERE p.id = $1`,
-        [storedIdOf(token), refId],
-      )
-    ).rows as Array<{ tokenType: string; tokenPayload: Record<string, unknown>; tokenMinutes: string }>;
-    const url = new URL(open(targetUrl));
-    return JSON.stringify({
-      ...rest,
-      ipspOrderId: ipspOrderId.replace(/[0-9A-F]{12}$/, '<hex>'),
-      partnerId: rest.partnerId === ipspOrderId,
-      targetUrl: `${url.pathname.replace(ipspOrderId, '<ipspOrderId>')}${url.search.replace(token, '<orderToken>')}`,
-      storedSealed: { targetUrl: sealed(targetUrl), orderToken: sealed(orderToken), partnerOrderToken: sealed(partnerOrderToken) },
-      partnerHasToken: partnerOrderToken !== null && open(partnerOrderToken) === token,
-      events: events.map((event) => event.map((value) => (value === clientId ? '<client>' : value))),
-      tokenType: payload?.tokenType,
-      tokenMinutes: payload?.tokenMinutes,
-      tokenPayload: payload && Object.keys(payload.tokenPayload).sort().map((key) => (key === 'extra' ? JSON.stringify(payload.tokenPayload.extra).replace(refId, '<refId>') : key)),
-    });
+    if (!rows[0]) throw new Error(`The floor has no order ${refId}`);
+    return { status: rows[0].status, events: rows[0].events, openedAtPartner: rows[0].opened };
   } finally {
     await db.end();
   }
@@ -73,15 +55,17 @@ async function run(options: BenchOptions): Promise<ScenarioResult> {
   const provider = await service.createClient('SERVICE_PROVIDER', { name: 'bench placeOrder provider' });
   const token = await service.token(provider);
 
-  // The baseline uses the service's database: its schema, methods, clients, simulator secret and token.
+  // The floor keeps its own tables in a database of its own and accepts the same bearer token,
+  // so both get the very same requests.
+  const floorDatabaseUrl = await createDatabase('place_order_floor');
   const port = await freePort();
-  const bare = spawnTsNode('bare-place-order', 'bench/baseline-place-order-server.ts', {
-    env: { DATABASE_URL: service.env.DATABASE_URL, DATA_ENCRYPTION_KEYS: service.env.DATA_ENCRYPTION_KEYS, DATA_HASH_KEY: service.env.DATA_HASH_KEY, PORT: String(port) },
+  const floor = spawnTsNode('floor-place-order', 'bench/floor-place-order-server.ts', {
+    env: { DATABASE_URL: floorDatabaseUrl, PORT: String(port), ACCESS_TOKEN: token },
     nodeFlags: profileFlags(options.cpuProfile),
     echo: options.verbose,
   });
-  const bareUrl = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${bareUrl}/health`, bare);
+  const floorUrl = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${floorUrl}/health`, floor);
 
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
   let placed = 0;
@@ -90,18 +74,19 @@ async function run(options: BenchOptions): Promise<ScenarioResult> {
     return JSON.stringify({ query: PLACE_ORDER, variables: { input: placeOrderInput(key, placed++) } });
   };
 
-  // One order through each first: both must leave the same in the database.
-  const [fromService, fromBare] = await Promise.all(
-    [service.url, bareUrl].map(async (url) => {
+  // One order through each first: both must have opened it at the partner, with the same events.
+  const [fromService, fromFloor] = await Promise.all(
+    [service.url, floorUrl].map(async (url) => {
       const response = await fetch(`${url}/graphql`, { method: 'POST', headers, body: body() });
       const text = await response.text();
       if (!isPlacedOrder(response.status, text)) throw new Error(`${url} did not place the order (${response.status}): ${text}`);
-      return footprint(service.env, (JSON.parse(text) as PlaceOrderResponse).data!.placeOrder!.order!.refId);
+      const refId = (JSON.parse(text) as PlaceOrderResponse).data!.placeOrder!.order!.refId;
+      return JSON.stringify(url === service.url ? await openedThroughApi(service, token, refId) : await openedInFloor(floorDatabaseUrl, refId));
     }),
   );
-  if (fromService !== fromBare) throw new Error(`The baseline places orders differently: service ${fromService}, bare ${fromBare}`);
+  if (fromService !== fromFloor) throw new Error(`The floor opens orders differently: service ${fromService}, floor ${fromFloor}`);
 
-  const load = (url: string, child: Child, name: string) =>
+  const load = (url: string, child: Child, name: string, databaseUrl: string) =>
     runLoad({
       url,
       path: '/graphql',
@@ -111,15 +96,15 @@ async function run(options: BenchOptions): Promise<ScenarioResult> {
       durationSeconds: options.durationSeconds,
       warmupSeconds: options.warmupSeconds,
       accept: isPlacedOrder,
-      watch: { service: service.child.pid, bare: bare.pid },
-      databaseUrl: service.env.DATABASE_URL,
+      watch: { service: service.child.pid, floor: floor.pid },
+      databaseUrl,
       profile: options.cpuProfile ? { child, name } : undefined,
     });
-  const result = await load(service.url, service.child, 'place-order-service');
+  const result = await load(service.url, service.child, 'place-order-service', service.env.DATABASE_URL);
   console.log(describeLoad('placeOrder', result));
-  const viaBare = await load(bareUrl, bare, 'place-order-bare');
-  console.log(describeLoad('bare placeOrder', viaBare));
-  await Promise.all([bare.stop(), service.stop()]);
+  const viaFloor = await load(floorUrl, floor, 'place-order-floor', floorDatabaseUrl);
+  console.log(describeLoad('floor placeOrder', viaFloor));
+  await Promise.all([floor.stop(), service.stop()]);
 
   // The same service as two processes on the port (WORKERS=2), on a database of its own: what
   // scaling out buys on this machine, where PostgreSQL and the load generator share the cores.
@@ -140,48 +125,48 @@ async function run(options: BenchOptions): Promise<ScenarioResult> {
   console.log(describeLoad(`placeOrder, WORKERS=${SCALED_OUT_WORKERS}`, scaledOut));
   await workers.stop();
 
-  const note = 'the same flow: 6 SQL statements and 3 HTTP exchanges per order (the request, SRS to the partner, the partner to the introspection endpoint)';
+  const note = 'the floor: 4 SQL statements and 3 HTTP exchanges per order (the request, SRS to the partner, the partner to the introspection endpoint); the service: the same exchanges, its statements counted by the queries scenario';
   return {
     figures: [
       moreIsBetter({
         scenario: 'placeOrder',
-        figure: 'orders created per second',
+        figure: 'orders opened per second vs the floor (node:http + pg, the necessary work)',
         value: result.rps,
         unit: 'orders/s',
-        reference: { kind: 'target', label: 'target', value: TARGET_ORDERS_PER_SECOND },
-        minRatio: 1,
-      }),
-      lessIsBetter({
-        scenario: 'placeOrder',
-        figure: 'p99 latency',
-        value: result.latencyMs.p99,
-        unit: 'ms',
-        reference: { kind: 'target', label: 'target', value: TARGET_P99_MS },
-        minRatio: 1,
-      }),
-      info({ scenario: 'placeOrder', figure: 'p50 latency', value: result.latencyMs.p50, unit: 'ms' }),
-      info({ scenario: 'placeOrder', figure: 'failed answers', value: result.failed + result.errors, unit: '' }),
-      // Throughput on two shared cores says little elsewhere; the CPU one order costs carries over.
-      info({ scenario: 'placeOrder', figure: 'service CPU per order (partner included)', value: (result.cpu.byProcess.service * 1000) / result.rps, unit: 'ms' }),
-      info({ scenario: 'placeOrder', figure: 'PostgreSQL CPU per order', value: (result.cpu.byProcess.postgres * 1000) / result.rps, unit: 'ms' }),
-      moreIsBetter({
-        scenario: 'placeOrder',
-        figure: 'orders/s vs bare node:http + pg running the same flow',
-        value: result.rps,
-        unit: 'orders/s',
-        reference: { kind: 'baseline', label: 'bare', value: viaBare.rps },
+        reference: { kind: 'baseline', label: 'floor', value: viaFloor.rps },
+        minRatio: TARGET_THROUGHPUT_RATIO,
         note,
       }),
       lessIsBetter({
         scenario: 'placeOrder',
-        figure: 'p99 latency vs bare',
+        figure: 'p99 latency vs the floor (target: at most 1.5x, ratio >= 0.67)',
         value: result.latencyMs.p99,
         unit: 'ms',
-        reference: { kind: 'baseline', label: 'bare', value: viaBare.latencyMs.p99 },
+        reference: { kind: 'baseline', label: 'floor', value: viaFloor.latencyMs.p99 },
+        minRatio: TARGET_P99_RATIO,
       }),
-      info({ scenario: 'placeOrder', figure: 'failed answers (bare)', value: viaBare.failed + viaBare.errors, unit: '' }),
-      info({ scenario: 'placeOrder', figure: 'bare CPU per order (partner included)', value: (viaBare.cpu.byProcess.bare * 1000) / viaBare.rps, unit: 'ms' }),
-      info({ scenario: 'placeOrder', figure: 'PostgreSQL CPU per order (bare)', value: (viaBare.cpu.byProcess.postgres * 1000) / viaBare.rps, unit: 'ms' }),
+      lessIsBetter({ scenario: 'placeOrder', figure: 'p50 latency vs the floor', value: result.latencyMs.p50, unit: 'ms', reference: { kind: 'baseline', label: 'floor', value: viaFloor.latencyMs.p50 } }),
+      info({ scenario: 'placeOrder', figure: 'failed answers', value: result.failed + result.errors, unit: '' }),
+      info({ scenario: 'placeOrder', figure: 'failed answers (floor)', value: viaFloor.failed + viaFloor.errors, unit: '' }),
+      moreIsBetter({
+        scenario: 'placeOrder',
+        figure: 'orders/s vs the former absolute target',
+        value: result.rps,
+        unit: 'orders/s',
+        reference: { kind: 'target', label: 'former target', value: ABSOLUTE_ORDERS_PER_SECOND },
+      }),
+      lessIsBetter({
+        scenario: 'placeOrder',
+        figure: 'p99 latency vs the former absolute target',
+        value: result.latencyMs.p99,
+        unit: 'ms',
+        reference: { kind: 'target', label: 'former target', value: ABSOLUTE_P99_MS },
+      }),
+      cpuBoundRatio('placeOrder', 'order', [result, 'service'], ['floor', viaFloor, 'floor']),
+      ...cpuPerRequestFigures('placeOrder', 'order', [
+        ['service (partner included)', result, 'service'],
+        ['floor (partner included)', viaFloor, 'floor'],
+      ]),
       moreIsBetter({
         scenario: 'placeOrder',
         figure: `orders/s with WORKERS=${SCALED_OUT_WORKERS} vs one process`,
@@ -191,14 +176,14 @@ async function run(options: BenchOptions): Promise<ScenarioResult> {
       }),
       info({ scenario: 'placeOrder', figure: `p99 latency with WORKERS=${SCALED_OUT_WORKERS}`, value: scaledOut.latencyMs.p99, unit: 'ms' }),
       info({ scenario: 'placeOrder', figure: `failed answers with WORKERS=${SCALED_OUT_WORKERS}`, value: scaledOut.failed + scaledOut.errors, unit: '' }),
-      info({ scenario: 'placeOrder', figure: `service CPU per order with WORKERS=${SCALED_OUT_WORKERS}`, value: (scaledOut.cpu.byProcess.service * 1000) / scaledOut.rps, unit: 'ms' }),
+      ...cpuPerRequestFigures('placeOrder', 'order', [[`service with WORKERS=${SCALED_OUT_WORKERS}`, scaledOut, 'service']]),
     ],
-    details: { footprint: fromService, note, result, bare: viaBare, scaledOut },
+    details: { openedOrder: fromService, note, result, floor: viaFloor, scaledOut },
   };
 }
 
 export const placeOrderScenario: Scenario = {
   name: 'placeOrder',
-  description: 'placeOrder on the TEST partner: orders/s and p99 against 500/s and 50 ms, and against a bare node:http + pg server running the same flow',
+  description: 'placeOrder on the TEST partner: orders/s and p99 against the floor (node:http + pg doing the necessary work), and with WORKERS=2',
   run,
 };
