@@ -41,8 +41,8 @@ export interface SessionDeps {
   internalUrl: string;
 }
 
-/** What the GraphQL layer knows about a request: a Fetch Request (HTTP, SSE) or the WebSocket upgrade. */
-type RequestLike = Request | http.IncomingMessage | undefined;
+/** What the GraphQL layer knows about a request: a Fetch Request (HTTP, SSE) or the WebSocket upgrade's method and headers. */
+type RequestLike = Request | Pick<http.IncomingMessage, 'method' | 'headers'> | undefined;
 
 export type SignInResult = { ok: true; setCookie: string } | { ok: false; reason: 'invalid_client' | 'unavailable' };
 

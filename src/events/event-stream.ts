@@ -39,6 +39,29 @@ export async function orderEventStream(options: EventStreamOptions): Promise<Asy
   return new OrderEventStream(options);
 }
 
+/**
+ * What lets a caller serve several identical subscriptions from one stream (the WebSocket
+ * bridge does, see src/graphql/subscription-channels.ts): two streams of the same selection for
+ * the same audience deliver the same events once both are past the later one's start.
+ */
+export interface MergeableStream {
+  /**
+   * The stream delivers every matching event after this sequence, live; null when it delivers
+   * events from before it started (a replay), which no other stream does for its subscriber.
+   */
+  readonly liveAfter: bigint | null;
+  /** Streams merge only on the same token: its expiry or revocation ends them together. */
+  readonly accessToken: string;
+  /** The sequence of an event this stream delivered. */
+  sequenceOf(event: unknown): bigint;
+  /** Counts subscriptions served by this stream besides its own (see EventFeed.countServed). */
+  countServed(subscriptions: number): void;
+}
+
+export function isMergeableStream(value: unknown): value is MergeableStream {
+  return value instanceof OrderEventStream;
+}
+
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 
 interface Waiter {
@@ -51,7 +74,8 @@ interface Waiter {
  * a queue instead of a Repeater (whose push/pull handshake allocates several promises per event),
  * and it has no timer of its own: one watcher per token (below) ends it.
  */
-class OrderEventStream implements AsyncIterableIterator<OrderEvent> {
+class OrderEventStream implements AsyncIterableIterator<OrderEvent>, MergeableStream {
+  readonly liveAfter: bigint | null;
   // Every event up to `last` that the stream delivers has been queued or delivered.
   private last: bigint;
   private behind: boolean;
@@ -66,6 +90,7 @@ class OrderEventStream implements AsyncIterableIterator<OrderEvent> {
   constructor(private readonly options: EventStreamOptions) {
     const { feed } = options;
     this.last = options.afterSequence ?? feed.tail;
+    this.liveAfter = options.afterSequence === null ? this.last : null;
     this.behind = this.last < feed.tail;
     this.stopListening = feed.listen(
       (batch) => this.take(batch),
@@ -77,6 +102,18 @@ class OrderEventStream implements AsyncIterableIterator<OrderEvent> {
 
   [Symbol.asyncIterator]() {
     return this;
+  }
+
+  get accessToken(): string {
+    return this.options.viewer.accessToken;
+  }
+
+  sequenceOf(event: unknown): bigint {
+    return (event as OrderEvent).sequence;
+  }
+
+  countServed(subscriptions: number): void {
+    this.options.feed.countServed(subscriptions);
   }
 
   next(): Promise<IteratorResult<OrderEvent, undefined>> {

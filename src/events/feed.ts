@@ -33,7 +33,11 @@ export interface FeedBatch {
 export interface EventFeed {
   /** The last sequence this feed has read; every event up to it is committed. */
   readonly tail: bigint;
-  /** How many streams listen. */
+  /**
+   * How many subscriptions listen: each stream, plus the subscriptions a stream serves besides
+   * its own (the WebSocket bridge serves identical live subscriptions from one stream, see
+   * src/graphql/subscription-channels.ts).
+   */
   readonly listeners: number;
   /**
    * The tail once every event committed before the call has been read: a process with no
@@ -42,6 +46,8 @@ export interface EventFeed {
   liveTail(): Promise<bigint>;
   /** `onClose`: the feed is closing (the service shuts down); streams end then. */
   listen(listener: (batch: FeedBatch) => void, onClose?: () => void): () => void;
+  /** Counts (or, negative, no longer counts) subscriptions served by a listening stream. */
+  countServed(subscriptions: number): void;
   close(): Promise<void>;
 }
 
@@ -63,6 +69,7 @@ export async function startEventFeed(deps: {
   let stale = false;
   let catchingUp: Promise<void> | undefined;
   let closed = false;
+  let servedBesides = 0;
 
   const readOnce = async () => {
     stale = false;
@@ -118,7 +125,7 @@ export async function startEventFeed(deps: {
       return tail;
     },
     get listeners() {
-      return listeners.size;
+      return listeners.size + servedBesides;
     },
     async liveTail() {
       if (stale) catchingUp ??= read().finally(() => (catchingUp = undefined));
@@ -132,6 +139,9 @@ export async function startEventFeed(deps: {
         listeners.delete(listener);
         closeListeners.delete(listener);
       };
+    },
+    countServed(subscriptions) {
+      servedBesides += subscriptions;
     },
     async close() {
       closed = true;

@@ -26,10 +26,30 @@ export function useSharedSubscriptionExecution<Context>(audience: (context: Cont
         if (!(Symbol.asyncIterator in source)) return source;
         const who = audience(args.contextValue as Context);
         const key = who === null ? null : shared.keyOf(args, who);
-        return new SharedExecutionStream(source[Symbol.asyncIterator](), args, key, shared);
+        const stream = new SharedExecutionStream(source[Symbol.asyncIterator](), args, key, shared);
+        if (typeof args.contextValue === 'object' && args.contextValue !== null) streamsByContext.set(args.contextValue, stream);
+        return stream;
       });
     },
   };
+}
+
+/** What the subscription that ran with a context value executes, for serving it to others alike. */
+export interface SharedSubscription {
+  /** Equal for subscriptions whose results are equal for an equal event; null: share with none. */
+  readonly key: string | null;
+  /** The stream of events (the schema's subscribe function's answer). */
+  readonly source: AsyncIterator<unknown>;
+  /** The event of the latest result. */
+  readonly lastEvent: unknown;
+}
+
+// Plugins (error masking, metrics) wrap the stream, so the stream is found by its context.
+const streamsByContext = new WeakMap<object, SharedExecutionStream>();
+
+/** The subscription that ran with this context value, if it had a stream of events. */
+export function sharedSubscriptionOf(contextValue: unknown): SharedSubscription | undefined {
+  return typeof contextValue === 'object' && contextValue !== null ? streamsByContext.get(contextValue) : undefined;
 }
 
 interface SharedResult {
@@ -69,9 +89,11 @@ class SharedResults {
 }
 
 /** The source stream's events, each mapped to the result of the selection for it. */
-class SharedExecutionStream implements AsyncIterableIterator<ExecutionResult> {
+class SharedExecutionStream implements AsyncIterableIterator<ExecutionResult>, SharedSubscription {
+  lastEvent: unknown = undefined;
+
   constructor(
-    private readonly source: AsyncIterator<unknown>,
+    readonly source: AsyncIterator<unknown>,
     private readonly args: ExecutionArgs,
     readonly key: string | null,
     private readonly shared: SharedResults,
@@ -93,8 +115,11 @@ class SharedExecutionStream implements AsyncIterableIterator<ExecutionResult> {
     return this.source.throw ? this.source.throw(error).then(this.toResult) : Promise.reject(error);
   }
 
-  private readonly toResult = (step: IteratorResult<unknown>): Step | Promise<Step> =>
-    step.done ? { done: true, value: undefined } : this.shared.resultFor(step.value, this);
+  private readonly toResult = (step: IteratorResult<unknown>): Step | Promise<Step> => {
+    if (step.done) return { done: true, value: undefined };
+    this.lastEvent = step.value;
+    return this.shared.resultFor(step.value, this);
+  };
 
   async run(payload: unknown): Promise<Step> {
     return { done: false, value: await execute({ ...this.args, rootValue: payload }) };

@@ -67,6 +67,17 @@ async function placeOrder(srs: TestService, token: string, methodId = 'test-vide
   return (await placeOrderBrief(srs, token, { methodId: methodGlobalId(methodId), initialData, disabledSmsAlerts: true })).refId;
 }
 
+/** A stream is live once it delivers something: places probe orders until one shows up. */
+async function placeUntilLive(srs: TestService, token: string, subscription: Collected<unknown>): Promise<string[]> {
+  const probes: string[] = [];
+  for (let attempt = 0; attempt < 20 && subscription.items.length === 0; attempt++) {
+    probes.push(await placeOrder(srs, token));
+    await sleep(250);
+  }
+  await subscription.waitFor(1);
+  return probes;
+}
+
 async function simulate(srs: TestService, token: string, refId: string, outcome: 'SUCCESS' | 'ABORTED' = 'SUCCESS'): Promise<string> {
   const response = await srs.graphql(SimulateBriefMutation, { variables: { input: { refId, outcome } }, token });
   expect(response.errors).toBeUndefined();
@@ -274,13 +285,7 @@ describe('subscriptions', () => {
       const earlier = await placeOrder(srs, token);
       const earlierEvents = await storedEvents(srs, token, earlier);
       const subscription = ws(srs, token).subscribe<OrderEventsData>(ORDER_EVENTS);
-      // The stream is live once it delivers something: place probe orders until one shows up.
-      const probes: string[] = [];
-      for (let attempt = 0; attempt < 20 && subscription.items.length === 0; attempt++) {
-        probes.push(await placeOrder(srs, token));
-        await sleep(250);
-      }
-      await subscription.waitFor(1);
+      const probes = await placeUntilLive(srs, token, subscription);
       await simulate(srs, token, earlier);
 
       const live = after(await storedEvents(srs, token, earlier), lastSequence(earlierEvents));
@@ -561,6 +566,45 @@ describe('subscriptions', () => {
       expect(received.withActor.map((event) => Object.keys(event))).toEqual(Array(4).fill(['status', 'actor']));
       expect(received.withoutActor).toEqual(stored.map(({ status }) => ({ status })));
       for (const subscription of Object.values(subscriptions)) expect(subscription.errors).toEqual([]);
+    });
+  });
+
+  describe('identical live subscriptions of one token over graphql-ws', () => {
+    it('get from one shared stream what each would get from its own; the metric counts each; one leaving ends none of the others', async () => {
+      const token = await spToken(srs);
+      await expect.poll(() => openSubscriptions(srs), { timeout: 5_000 }).toBe(0);
+      const first = ws(srs, token).subscribe<OrderEventsData>(ORDER_EVENTS);
+      const probes = await placeUntilLive(srs, token, first);
+      const before = lastSequence(await storedEventsOf(srs, token, probes));
+      // One on a connection of its own, one next to the first's on another connection.
+      const second = ws(srs, token).subscribe<OrderEventsData>(ORDER_EVENTS);
+      const shared = ws(srs, token);
+      const third = shared.subscribe<OrderEventsData>(ORDER_EVENTS);
+      const private_ = shared.subscribe<OrderEventsData>(ORDER_EVENTS, { filter: { afterSequence: String(before) } });
+      await expect.poll(() => openSubscriptions(srs), { timeout: 5_000 }).toBe(4);
+
+      const refId = await placeOrder(srs, token);
+      await simulate(srs, token, refId);
+      const events = await storedEvents(srs, token, refId);
+      const expectedLater = after(await storedEventsOf(srs, token, [...probes, refId]), before);
+      for (const subscription of [second, third]) expect((await settle(subscription, events.length)).map((item) => item.orderEvents)).toEqual(events);
+      expect((await settle(private_, expectedLater.length)).map((item) => item.orderEvents)).toEqual(expectedLater);
+      expect((await settle(first, probes.length)).map((item) => item.orderEvents).filter((event) => event.refId === refId)).toEqual(events);
+
+      // The subscription whose stream the others share leaves: theirs goes on.
+      first.dispose();
+      await expect.poll(() => openSubscriptions(srs), { timeout: 5_000 }).toBe(3);
+      const next = await placeOrder(srs, token);
+      const nextEvents = await storedEvents(srs, token, next);
+      for (const subscription of [second, third]) {
+        expect((await settle(subscription, events.length + nextEvents.length)).map((item) => item.orderEvents).slice(events.length)).toEqual(nextEvents);
+        expect(subscription.errors).toEqual([]);
+        expect(subscription.ended).toBe(false);
+      }
+      second.dispose();
+      third.dispose();
+      private_.dispose();
+      await expect.poll(() => openSubscriptions(srs), { timeout: 5_000 }).toBe(0);
     });
   });
 
