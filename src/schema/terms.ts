@@ -4,7 +4,7 @@ import { orderPartyNode } from './orders.js';
 import { effectiveTermsStatus } from '../domain/terms.js';
 import type { TermsAcceptance } from '../generated/prisma/client.js';
 import type { UserError } from '../domain/user-errors.js';
-import { visibleOrders } from '../services/orders.js';
+import { visibleOrders } from '../auth/visibility.js';
 import { recordTermsDecisionBySp } from '../services/terms.js';
 
 const TermsStatusEnum = builder.enumType('TermsStatus', {

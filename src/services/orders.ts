@@ -2,6 +2,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Prisma, type Order, type OrderStatus, type PrismaClient } from '../generated/prisma/client.js';
 import type { Viewer } from '../auth/viewer.js';
+import { visibleOrders } from '../auth/visibility.js';
 import type { Config } from '../config.js';
 import type { EventBus } from '../events/bus.js';
 import { logForOrder } from '../observability/log.js';
@@ -56,13 +57,6 @@ const MAX_REASON_LENGTH = 2000;
 const MAX_EXTERNAL_ID_LENGTH = 200;
 const REPLAY_WAIT_MS = 15_000;
 const REPLAY_POLL_MS = 25;
-
-/** The orders a viewer may see: a provider its own, a partner its issuer's, an operator all. */
-export function visibleOrders(viewer: Viewer): Prisma.OrderWhereInput {
-  if (viewer.role === 'ADMIN') return {};
-  if (viewer.role === 'IPSP') return { issuer: viewer.issuer ?? '\u0000' };
-  return { clientId: viewer.clientId };
-}
 
 function newRefId(): string {
   // Crockford-style base32 without look-alikes: easy to read out to support.

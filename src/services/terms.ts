@@ -7,7 +7,7 @@ import { effectiveTermsStatus, termsChannelFor } from '../domain/terms.js';
 import { termsSmsText } from '../sms/texts.js';
 import { failed, ok, userError, type Result } from '../domain/user-errors.js';
 import { writeOrderEvents, type NewOrderEvent } from './order-transitions.js';
-import { visibleOrders } from './orders.js';
+import { visibleOrders } from '../auth/visibility.js';
 
 type Tx = Prisma.TransactionClient;
 
