@@ -1,43 +1,26 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Prisma, type Order, type OrderStatus, type PrismaClient } from '../generated/prisma/client.js';
+import { Prisma, type Order, type OrderStatus } from '../generated/prisma/client.js';
 import type { Viewer } from '../auth/viewer.js';
 import { visibleOrders } from '../auth/visibility.js';
 import type { Config } from '../config.js';
-import type { EventBus } from '../events/bus.js';
 import { logForOrder } from '../observability/log.js';
-import type { OrderTokens } from '../auth/order-tokens.js';
-import type { ConnectorRegistry } from '../partners/connector.js';
-import { PartnerError } from '../partners/connector.js';
-import { validateInitialData, type InitialIdentityData, type InitialIdentityDataInput } from '../domain/initial-data.js';
+import { validateInitialData, type InitialIdentityDataInput } from '../domain/initial-data.js';
 import { IMPORTABLE_STATUSES, isTerminal, REPORTABLE_STATUSES } from '../domain/order-status.js';
 import { evidenceValidUntil, validateEvidenceImport, type EvidenceImportInput } from '../domain/evidence.js';
 import { failed, ok, userError, type Result } from '../domain/user-errors.js';
 import { asDefinition } from './methods.js';
-import type { DataProtection } from '../crypto/data-protection.js';
 import { personalDataDigest, type EvidenceSigner } from '../crypto/evidence-signing.js';
 import { openTerms } from './terms.js';
 import { termsAcceptedInApp } from '../domain/terms.js';
 import { transitionOrder } from './order-transitions.js';
-import { findMethod, findOrderById, findOrderByIdempotencyKey, insertCreatedOrder } from './order-store.js';
-import { looksInterrupted, recoverInterruptedOrders } from './order-recovery.js';
-import type { DatabaseHandle } from '../db/adapter.js';
-import { isDatabaseUnavailable } from '../db/availability.js';
+import { findMethod, findOrderByIdempotencyKey, insertCreatedOrder } from './order-store.js';
+import { looksInterrupted, recoverInterruptedOrders, type RecoveryDeps } from './order-recovery.js';
+import { openAtPartner } from './order-opening.js';
 
-export interface OrderServiceDeps {
-  prisma: PrismaClient;
-  /** Plain SQL for the hot path of placing an order (see order-store.ts). */
-  database: Pick<DatabaseHandle, 'query' | 'transaction'>;
-  /**
-   * The refIds of the orders this process is opening at their partner: the partner introspects
-   * their token then, and that must not count as the user starting (see server.ts).
-   */
-  ordersBeingOpened: Set<string>;
+/** Placing an order may recover its interrupted first request (see replay), so it needs all that needs. */
+export interface OrderServiceDeps extends RecoveryDeps {
   config: Config;
-  bus: EventBus;
-  connectors: ConnectorRegistry;
-  orderTokens: OrderTokens;
-  dataProtection: DataProtection;
   evidenceSigner: EvidenceSigner;
   /** Wakes the SMS outbox after a T&C SMS was queued. */
   onSmsQueued: () => void;
@@ -158,48 +141,6 @@ async function replay(deps: OrderServiceDeps, previous: Order, requestHash: stri
   return failed(
     userError('IDEMPOTENCY_CONFLICT', `This idempotencyKey was used for order ${previous.refId} with different input.`, ['input', 'idempotencyKey']),
   );
-}
-
-/** Opens a CREATED order at its partner: INITIALIZED with the target URL, or ERROR with the partner's reason. */
-export async function openAtPartner(deps: OrderServiceDeps, order: Order, methodName: string, data: InitialIdentityData): Promise<Result<Order>> {
-  const connector = deps.connectors(order.issuer);
-  let orderToken: string | undefined;
-  try {
-    if (!connector) throw new PartnerError(`No partner connection is configured for ${order.issuer}.`);
-    orderToken = await deps.orderTokens.issue(order, order.targetUrlExpiresAt);
-    deps.ordersBeingOpened.add(order.refId);
-    const opened = await connector
-      .openOrder({
-        refId: order.refId,
-        issuer: order.issuer,
-        methodName,
-        orderToken,
-        language: order.language,
-        initialData: data,
-        targetUrlExpiresAt: order.targetUrlExpiresAt,
-      })
-      .finally(() => deps.ordersBeingOpened.delete(order.refId));
-    const initialized = await transitionOrder(deps, {
-      orderId: order.id,
-      to: 'INITIALIZED',
-      actor: 'system',
-      data: { ipspOrderId: opened.ipspOrderId, targetUrl: deps.orderTokens.sealSecret(opened.targetUrl), orderToken: deps.orderTokens.sealSecret(orderToken) },
-    });
-    if (initialized.ok) return initialized;
-    // Opened meanwhile by the recovery of a request taken for dead (or cancelled): that order
-    // stands, with its own token; this one's is withdrawn.
-    await deps.orderTokens.revoke(orderToken).catch(() => undefined);
-    const current = await findOrderById(deps.database, order.id);
-    return current ? ok(current) : initialized;
-  } catch (error) {
-    if (orderToken) await deps.orderTokens.revoke(orderToken).catch(() => undefined);
-    // Without its database the order cannot be failed either: it stays CREATED for the recovery
-    // job, and the client gets SERVICE_UNAVAILABLE (a replay of its key finds the order).
-    if (!(error instanceof PartnerError) && isDatabaseUnavailable(error)) throw error;
-    const reason = error instanceof PartnerError ? error.message : 'The partner could not open the order.';
-    if (!(error instanceof PartnerError)) logForOrder(order.refId).error({ err: error, issuer: order.issuer }, 'opening the order at the partner failed');
-    return transitionOrder(deps, { orderId: order.id, to: 'ERROR', reason, actor: 'system' });
-  }
 }
 
 /** A service provider cancels one of its open orders, here and at the partner. */
