@@ -1,15 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { IdentificationMethod, Order, OrderEvent, OrderStatus } from '../generated/prisma/client.js';
+import type { IdentificationMethod, Order, OrderStatus } from '../generated/prisma/client.js';
 import type { SqlRunner } from '../db/adapter.js';
+import { dateOf, epochMs, timestampParam, type Row } from '../db/sql-values.js';
 
 // The statements of placing and opening an order, in plain SQL on the database handle. Prisma 6
 // plans every query anew in WebAssembly, raw ones included, at about a millisecond of CPU each;
 // these run several times per order, so they bypass it. Every other read and write of orders
-// stays with Prisma. Timestamps travel as epoch milliseconds: pg and PGlite parse a
-// `timestamp` column in the process's local time zone, the columns hold UTC.
-
-/** A `timestamp` column as epoch milliseconds (a float8, which both drivers read as a number). */
-export const epochMs = (table: string | null, column: string, as = column) => `(extract(epoch FROM ${table ? `${table}.` : ''}"${column}") * 1000)::float8 AS "${as}"`;
+// stays with Prisma. Timestamps travel as epoch milliseconds (see db/sql-values.ts).
 
 /** Every column of an order as orderOf() reads it; `table`: an alias to qualify them with. */
 function orderColumns(table?: string): string {
@@ -25,10 +22,7 @@ function orderColumns(table?: string): string {
 }
 const ORDER_COLUMNS = orderColumns();
 
-type Row<T, DateKeys extends keyof T> = Omit<T, DateKeys> & { [K in DateKeys]: T[K] extends Date ? number : number | null };
 type OrderRow = Row<Order, 'targetUrlExpiresAt' | 'startedAt' | 'lastActivityAt' | 'createdAt' | 'updatedAt'>;
-
-const dateOf = (ms: number | null) => (ms == null ? null : new Date(Math.round(ms)));
 
 function orderOf(row: OrderRow): Order {
   return {
@@ -40,9 +34,6 @@ function orderOf(row: OrderRow): Order {
     updatedAt: dateOf(row.updatedAt)!,
   };
 }
-
-// Parameters for `timestamp` columns: an ISO string in UTC, whose zone the column ignores.
-const timestampParam = (date: Date | null | undefined) => (date ? date.toISOString() : null);
 
 export async function findMethod(sql: SqlRunner, id: string): Promise<IdentificationMethod | null> {
   const [row] = await sql.query<Row<IdentificationMethod, 'createdAt' | 'updatedAt'>>(
@@ -194,29 +185,6 @@ export async function markOrderStarted(sql: SqlRunner, refId: string, now: Date)
     `UPDATE "Order" SET "startedAt" = COALESCE("startedAt", $1::timestamp), "lastActivityAt" = $1::timestamp WHERE "refId" = $2 AND status <> 'CREATED'`,
     [timestampParam(now), refId],
   );
-}
-
-type EventRow = Row<OrderEvent, 'at'> & { sequence: string | number | bigint; refId: string; clientId: string; issuer: string };
-
-/** The events committed after `after`, oldest first, each with what routing it needs of its order. */
-export async function readEventsAfter(
-  sql: SqlRunner,
-  after: bigint,
-  limit: number,
-): Promise<Array<{ event: OrderEvent; refId: string; clientId: string; issuer: string }>> {
-  const rows = await sql.query<EventRow>(
-    `SELECT e.id, e.sequence, e."orderId", e.type::text AS type, e.status::text AS status, e."previousStatus"::text AS "previousStatus",
-       e.reason, e.actor, ${epochMs('e', 'at')}, o."refId", o."clientId", o.issuer
-     FROM "OrderEvent" e JOIN "Order" o ON o.id = e."orderId"
-     WHERE e.sequence > $1 ORDER BY e.sequence LIMIT $2`,
-    [after.toString(), limit],
-  );
-  return rows.map(({ refId, clientId, issuer, ...event }) => ({
-    event: { ...event, sequence: BigInt(event.sequence), at: dateOf(event.at)! },
-    refId,
-    clientId,
-    issuer,
-  }));
 }
 
 /**

@@ -75,6 +75,16 @@ describe('the import graph of src/', () => {
     expect(relative).toEqual([]);
   });
 
+  it('keeps the event pipeline below the services: events/ imports only db/, domain/, generated/, the Viewer type and itself', () => {
+    const files = sourceFiles(SRC);
+    const modules = new Set(files);
+    const allowed = ['events', 'db', 'domain', 'generated', path.join('auth', 'viewer.ts')].map((prefix) => path.join(SRC, prefix));
+    const reaching = files
+      .filter((file) => file.startsWith(path.join(SRC, 'events') + path.sep))
+      .flatMap((file) => importsOf(file, modules).filter((target) => !allowed.some((prefix) => target === prefix || target.startsWith(prefix + path.sep))).map((target) => `${path.relative(SRC, file)} -> ${path.relative(SRC, target)}`));
+    expect(reaching).toEqual([]);
+  });
+
   it('finds a cycle when there is one', () => {
     const graph = new Map([
       ['a', ['b']],
