@@ -118,9 +118,9 @@ export async function startService(config: Config): Promise<RunningService> {
   const metrics = createMetrics({ prisma, openSubscriptions: () => eventFeed.listeners, webSocketConnections: () => webSocketConnections() });
   const orderTokens = createOrderTokens(oidc, dataProtection);
   const { connectors, simulators } = createPartnerRegistry(config, { prisma, database, secrets: simulatorSecrets, dataProtection });
-  const smsWorker = startSmsWorker({ prisma, dataProtection, gateway: createSmsGateway(config.sms, metrics), bus, metrics }, config.smsOutboxSweepSeconds);
+  const smsWorker = startSmsWorker({ database, dataProtection, gateway: createSmsGateway(config.sms, metrics), bus, metrics }, config.smsOutboxSweepSeconds);
   const webhookWorker = startWebhookWorker({ prisma, dataProtection, bus, metrics, config: config.webhooks });
-  const termsPages = createTermsPages({ prisma, bus, termsVersion: config.termsVersion });
+  const termsPages = createTermsPages({ prisma, database, bus, termsVersion: config.termsVersion });
   const dashboard = createDashboard({ prisma, oidc, dataProtection, config });
   const graphiqlPage = createGraphiqlPage({ title: 'Smart Registration Service' });
   const services: GraphQLContext['services'] = {

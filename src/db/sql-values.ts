@@ -10,5 +10,12 @@ export type Row<T, DateKeys extends keyof T> = Omit<T, DateKeys> & { [K in DateK
 
 export const dateOf = (ms: number | null) => (ms == null ? null : new Date(Math.round(ms)));
 
+/** The model a Row was read as: its `dates` (epoch milliseconds or null) become Dates again. */
+export function withDates<T, DateKeys extends keyof T>(row: Row<T, DateKeys>, dates: readonly DateKeys[]): T {
+  const model: Record<PropertyKey, unknown> = { ...row };
+  for (const key of dates) model[key] = dateOf(row[key] as number | null);
+  return model as T;
+}
+
 /** A parameter for a `timestamp` column: an ISO string in UTC, whose zone the column ignores. */
 export const timestampParam = (date: Date | null | undefined) => (date ? date.toISOString() : null);

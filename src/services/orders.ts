@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Prisma, type Order, type OrderStatus } from '../generated/prisma/client.js';
+import type { Order, OrderStatus, PrismaClient } from '../generated/prisma/client.js';
 import type { Viewer } from '../auth/viewer.js';
 import { visibleOrders } from '../auth/visibility.js';
 import type { Config } from '../config.js';
@@ -14,12 +14,14 @@ import { personalDataDigest, type EvidenceSigner } from '../crypto/evidence-sign
 import { openTerms } from './terms.js';
 import { termsAcceptedInApp } from '../domain/terms.js';
 import { transitionOrder } from './order-transitions.js';
-import { findMethod, findOrderByIdempotencyKey, insertCreatedOrder } from './order-store.js';
+import { findMethod, findOrderByIdempotencyKey, insertCreatedOrder, insertEvidence } from './order-store.js';
 import { looksInterrupted, recoverInterruptedOrders, type RecoveryDeps } from './order-recovery.js';
 import { openAtPartner } from './order-opening.js';
 
 /** Placing an order may recover its interrupted first request (see replay), so it needs all that needs. */
 export interface OrderServiceDeps extends RecoveryDeps {
+  /** The API's reads of orders (with their relations); writes go through the order store. */
+  prisma: PrismaClient;
   config: Config;
   evidenceSigner: EvidenceSigner;
   /** Wakes the SMS outbox after a T&C SMS was queued. */
@@ -224,23 +226,21 @@ export async function importEvidence(
     to: 'TERMINATED',
     actor: viewer.clientId,
     data: { lastActivityAt: new Date() },
-    alongside: async (tx, terminated) => {
-      await tx.evidence.create({
-        data: {
-          id: evidenceId,
-          orderId: order.id,
-          mobileNumberHash: deps.dataProtection.lookupHash(value.mobileNumber),
-          mobileNumberSealed: deps.dataProtection.seal(value.mobileNumber),
-          personalDataSealed: deps.dataProtection.seal({ subject: value.subject, document: value.document }),
-          issuer: order.issuer,
-          methodName: method.name,
-          capabilities: method.capabilities as unknown as Prisma.InputJsonArray,
-          identifiedAt: value.identifiedAt,
-          validUntil,
-          jws,
-        },
+    alongside: async (sql, terminated) => {
+      await insertEvidence(sql, {
+        id: evidenceId,
+        orderId: order.id,
+        mobileNumberHash: deps.dataProtection.lookupHash(value.mobileNumber),
+        mobileNumberSealed: deps.dataProtection.seal(value.mobileNumber),
+        personalDataSealed: deps.dataProtection.seal({ subject: value.subject, document: value.document }),
+        issuer: order.issuer,
+        methodName: method.name,
+        capabilities: method.capabilities,
+        identifiedAt: value.identifiedAt,
+        validUntil,
+        jws,
       });
-      const termsEvents = await openTerms(tx, { ...deps.config, dataProtection: deps.dataProtection }, {
+      const termsEvents = await openTerms(sql, { ...deps.config, dataProtection: deps.dataProtection }, {
         evidenceId,
         order: terminated,
         mobileNumber: value.mobileNumber,
