@@ -342,3 +342,21 @@ export async function markTermsSmsSent(sql: SqlRunner, termsId: string, at: Date
   );
   return order ?? null;
 }
+
+/**
+ * An operator revokes an evidence, in one statement. 'revoked': it was active (or expired) and
+ * is revoked now; null: there is no such evidence.
+ */
+export async function revokeEvidenceRow(sql: SqlRunner, id: string, reason: string, at: Date): Promise<'revoked' | 'already-revoked' | null> {
+  const [row] = await sql.query<{ revoked: boolean }>(
+    `WITH found AS (SELECT id, status FROM "Evidence" WHERE id = $1 FOR UPDATE),
+     revoked AS (
+       UPDATE "Evidence" e SET status = 'REVOKED', "revokedAt" = $2::timestamp, "revocationReason" = $3
+       FROM found WHERE e.id = found.id AND found.status <> 'REVOKED' RETURNING e.id
+     )
+     SELECT revoked.id IS NOT NULL AS revoked FROM found LEFT JOIN revoked ON true`,
+    [id, timestampParam(at), reason],
+  );
+  if (!row) return null;
+  return row.revoked ? 'revoked' : 'already-revoked';
+}
