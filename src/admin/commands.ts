@@ -66,7 +66,7 @@ export async function runAdminCommand(context: AdminContext, request: AdminReque
       return { clientId: request.clientId, perSecond: request.perSecond };
     }
     case 'evidence revoke': {
-      const revoked = await revokeEvidence(prisma, request.evidenceId, request.reason);
+      const revoked = await revokeEvidence(context.database, request.evidenceId, request.reason);
       if (revoked === 'not-found') throw new AdminInputError([`No evidence with id ${request.evidenceId}.`]);
       if (revoked === 'already-revoked') return { evidenceId: request.evidenceId, alreadyRevoked: true };
       return { evidenceId: revoked.id, alreadyRevoked: false, reason: revoked.revocationReason };

@@ -1,18 +1,12 @@
-import type { OrderEvent, PrismaClient } from '../generated/prisma/client.js';
+import type { PrismaClient } from '../generated/prisma/client.js';
 import type { EventBus } from './bus.js';
 import type { SqlRunner } from '../db/adapter.js';
-import { readEventsAfter } from '../services/order-store.js';
+import { readEventsAfter, type FeedEvent } from './event-store.js';
 
 const PAGE = 500;
 const DISPATCH_SLICE = 250;
 
-/** A stored event with what routing it to its subscribers needs of its order. */
-export interface FeedEvent {
-  event: OrderEvent;
-  refId: string;
-  clientId: string;
-  issuer: string;
-}
+export type { FeedEvent };
 
 /** Every event stored after `after`, up to and including `through`, in sequence order. */
 export interface FeedBatch {
@@ -53,7 +47,7 @@ export interface EventFeed {
 
 export async function startEventFeed(deps: {
   prisma: PrismaClient;
-  /** The table is read in plain SQL: this runs after every commit (see order-store.ts). */
+  /** The table is read in plain SQL: this runs after every commit (see event-store.ts). */
   database: SqlRunner;
   bus: EventBus;
   pollIntervalMs: number;

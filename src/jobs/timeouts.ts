@@ -1,5 +1,4 @@
-import type { OrderStatus, Prisma } from '../generated/prisma/client.js';
-import type { EventBus } from '../events/bus.js';
+import type { OrderStatus, Prisma, PrismaClient } from '../generated/prisma/client.js';
 import type { OrderTokens } from '../auth/order-tokens.js';
 import { SESSION_LIMITS, timeoutDueAt, timeoutReason } from '../domain/timeouts.js';
 import type { ServiceMetrics } from '../observability/metrics.js';
@@ -16,7 +15,7 @@ const BATCH = 200;
  * runs the same on embedded PGlite.)
  */
 export async function sweepTimeouts(
-  deps: TransitionDeps & { orderTokens: OrderTokens },
+  deps: TransitionDeps & { prisma: PrismaClient; orderTokens: OrderTokens },
   now = new Date(),
 ): Promise<{ timedOut: number; lagSeconds: number }> {
   const candidates = await deps.prisma.order.findMany({ where: dueOrders(now), orderBy: { createdAt: 'asc' }, take: BATCH });

@@ -7,7 +7,7 @@ import { decideByLink, findTermsByLink, type TermsDeps, type TermsLinkState } fr
 import { formatDateTime, translator } from '../i18n/index.js';
 import { pageLanguage, sendPage } from './render.js';
 
-export function createTermsPages(deps: Pick<TermsDeps, 'prisma' | 'bus' | 'termsVersion'>) {
+export function createTermsPages(deps: Pick<TermsDeps, 'prisma' | 'database' | 'bus' | 'termsVersion'>) {
   const show = (response: http.ServerResponse, status: number, language: string, template: string, data: Record<string, unknown>) =>
     sendPage(response, status, { language, keyPrefix: 'terms', template, title: translator(language, 'pages')('terms.title'), data });
 

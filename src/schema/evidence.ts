@@ -1,7 +1,7 @@
 import { builder } from './builder.js';
 import { SignatureCapabilityType } from './methods.js';
 import { orderPartyNode } from './orders.js';
-import { visibleOrders } from '../services/orders.js';
+import { mayReadPersonalData, visibleOrders } from '../auth/visibility.js';
 import { evidenceIdFrom } from '../services/evidence-admin.js';
 import './terms.js';
 import type { EvidenceSubject } from '../domain/evidence.js';
@@ -60,7 +60,7 @@ export const EvidenceType = builder.prismaNode('Evidence', {
       description: 'Personal data: only for the service provider that placed the order.',
       select: { order: { select: { clientId: true } } },
       resolve: (evidence, _args, context) =>
-        evidence.order.clientId === context.viewer.clientId
+        mayReadPersonalData(context.viewer, evidence.order)
           ? context.app.evidence.subjectOf(evidence)
           : null,
     }),

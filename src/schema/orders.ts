@@ -4,7 +4,7 @@ import { UserErrorType } from './user-errors.js';
 import { ORDER_STATUSES } from '../domain/order-status.js';
 import type { Order } from '../generated/prisma/client.js';
 import type { Result, UserError } from '../domain/user-errors.js';
-import { visibleOrders } from '../services/orders.js';
+import { visibleOrders } from '../auth/visibility.js';
 import { orderListWhere } from '../services/order-queries.js';
 
 /**

@@ -3,16 +3,9 @@ import { builder } from './builder.js';
 import { OrderEventType, OrderEventTypeEnum, OrderStatusEnum } from './orders.js';
 import type { OrderEvent, Prisma } from '../generated/prisma/client.js';
 import type { GraphQLContext } from '../context.js';
-import type { FeedEvent } from '../events/feed.js';
-import { visibleOrders } from '../services/orders.js';
+import { mayView, visibleOrders } from '../auth/visibility.js';
 import { orderEventStream } from '../events/event-stream.js';
 import { eventForSubscriber } from '../events/subscriber-loads.js';
-
-/** visibleOrders() in memory, on an event the feed has read. */
-function visibleToViewer(context: GraphQLContext) {
-  const { viewer } = context;
-  return (item: FeedEvent) => viewer.role === 'ADMIN' || (viewer.role === 'IPSP' ? item.issuer === viewer.issuer : item.clientId === viewer.clientId);
-}
 
 /**
  * What a subscription's results may differ by between callers, for sharing one execution of an
@@ -89,14 +82,14 @@ builder.subscriptionField('orderEvents', (t) =>
         ...(filter?.types && { type: { in: [...filter.types] } }),
         ...(filter?.statuses && { status: { in: [...filter.statuses] } }),
       };
-      const visible = visibleToViewer(context);
+      const { viewer } = context;
       const types = filter?.types && new Set<string>(filter.types);
       const statuses = filter?.statuses && new Set<string>(filter.statuses);
       return orderEventStream({
         ...streamOptions(context),
         where,
         matches: (item) =>
-          visible(item) &&
+          mayView(viewer, item) &&
           (!refIds || refIds.includes(item.refId)) &&
           (!types || types.has(item.event.type)) &&
           (!statuses || statuses.has(item.event.status)),

@@ -4,7 +4,7 @@ import { orderPartyNode } from './orders.js';
 import { effectiveTermsStatus } from '../domain/terms.js';
 import type { TermsAcceptance } from '../generated/prisma/client.js';
 import type { UserError } from '../domain/user-errors.js';
-import { visibleOrders } from '../services/orders.js';
+import { visibleOrders } from '../auth/visibility.js';
 
 const TermsStatusEnum = builder.enumType('TermsStatus', {
   description: 'Where the T&C acceptance of an evidence stands.',

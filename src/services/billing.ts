@@ -1,5 +1,6 @@
 import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
 import type { Viewer } from '../auth/viewer.js';
+import { visibleOrders } from '../auth/visibility.js';
 import { parseCalendarDate } from '../domain/initial-data.js';
 import { failed, ok, userError, type Result } from '../domain/user-errors.js';
 
@@ -15,8 +16,8 @@ export interface BillingLine {
 
 /**
  * Successful identifications (orders that reached TERMINATED) per month of their evidence
- * import, service provider, method, issuer and external id, between two dates inclusive. A service provider sees
- * its own orders, an operator all; created or failed orders are never counted.
+ * import, service provider, method, issuer and external id, between two dates inclusive. The orders counted are the
+ * viewer's visible ones (the billing scope is a service provider's or an operator's); created or failed orders are never counted.
  */
 export async function billingReport(prisma: PrismaClient, viewer: Viewer, from: string, to: string): Promise<Result<BillingLine[]>> {
   const start = parseCalendarDate(from);
@@ -27,7 +28,7 @@ export async function billingReport(prisma: PrismaClient, viewer: Viewer, from: 
   const endExclusive = new Date(end.getTime() + 24 * 60 * 60 * 1000);
   const where: Prisma.EvidenceWhereInput = {
     createdAt: { gte: start, lt: endExclusive },
-    order: { status: 'TERMINATED', ...(viewer.role === 'ADMIN' ? {} : { clientId: viewer.clientId }) },
+    order: { status: 'TERMINATED', ...visibleOrders(viewer) },
   };
   const rows = await prisma.evidence.findMany({ where, select: { createdAt: true, methodName: true, issuer: true, order: { select: { clientId: true, externalId: true } } } });
   const lines = new Map<string, BillingLine>();

@@ -1,4 +1,5 @@
-import type { Evidence, PrismaClient } from '../generated/prisma/client.js';
+import type { SqlRunner } from '../db/adapter.js';
+import { revokeEvidenceRow } from './order-store.js';
 
 /** Accepts an evidence's raw id or its GraphQL global id. */
 export function evidenceIdFrom(value: string): string {
@@ -7,9 +8,9 @@ export function evidenceIdFrom(value: string): string {
 }
 
 /** An operator revokes an evidence: from now on verify and lookup answer REVOKED for it. */
-export async function revokeEvidence(prisma: PrismaClient, id: string, reason: string): Promise<Evidence | 'not-found' | 'already-revoked'> {
-  const evidence = await prisma.evidence.findUnique({ where: { id: evidenceIdFrom(id) } });
-  if (!evidence) return 'not-found';
-  if (evidence.status === 'REVOKED') return 'already-revoked';
-  return prisma.evidence.update({ where: { id: evidence.id }, data: { status: 'REVOKED', revokedAt: new Date(), revocationReason: reason } });
+export async function revokeEvidence(sql: SqlRunner, id: string, reason: string): Promise<{ id: string; revocationReason: string } | 'not-found' | 'already-revoked'> {
+  const evidenceId = evidenceIdFrom(id);
+  const outcome = await revokeEvidenceRow(sql, evidenceId, reason, new Date());
+  if (!outcome) return 'not-found';
+  return outcome === 'revoked' ? { id: evidenceId, revocationReason: reason } : outcome;
 }

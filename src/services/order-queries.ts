@@ -1,7 +1,7 @@
 import type { Prisma } from '../generated/prisma/client.js';
 import type { OrderStatus } from '../domain/order-status.js';
 import type { Viewer } from '../auth/viewer.js';
-import { visibleOrders } from './orders.js';
+import { visibleOrders } from '../auth/visibility.js';
 
 export interface OrderListFilter {
   statuses?: readonly OrderStatus[] | null;

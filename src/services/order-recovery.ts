@@ -3,7 +3,14 @@ import type { InitialIdentityData } from '../domain/initial-data.js';
 import { logForOrder } from '../observability/log.js';
 import { claimInterruptedOrders, findMethod } from './order-store.js';
 import { transitionOrder } from './order-transitions.js';
-import { openAtPartner, type OrderServiceDeps } from './orders.js';
+import { openAtPartner, type PartnerOpeningDeps } from './order-opening.js';
+import type { Config } from '../config.js';
+import type { DataProtection } from '../crypto/data-protection.js';
+
+export interface RecoveryDeps extends PartnerOpeningDeps {
+  config: Pick<Config, 'orderRecoveryGraceSeconds'>;
+  dataProtection: DataProtection;
+}
 
 const BATCH = 50;
 
@@ -19,7 +26,7 @@ export const RECOVERY_FAILED_REASON = 'The order was interrupted while being ope
  * the partner refuses) the order ends in ERROR with the reason. Safe with many processes: each
  * order is claimed by one (see claimInterruptedOrders).
  */
-export async function recoverInterruptedOrders(deps: OrderServiceDeps, options: { now?: Date; orderId?: string } = {}): Promise<number> {
+export async function recoverInterruptedOrders(deps: RecoveryDeps, options: { now?: Date; orderId?: string } = {}): Promise<number> {
   const now = options.now ?? new Date();
   const staleBefore = new Date(now.getTime() - deps.config.orderRecoveryGraceSeconds * 1000);
   const claimed = await claimInterruptedOrders(deps.database, { now, staleBefore, limit: BATCH, orderId: options.orderId });
@@ -32,7 +39,7 @@ export function looksInterrupted(order: Order, graceSeconds: number, now = new D
   return order.status === 'CREATED' && !order.targetUrl && now.getTime() - order.updatedAt.getTime() > graceSeconds * 1000;
 }
 
-async function recoverOne(deps: OrderServiceDeps, order: Order): Promise<void> {
+async function recoverOne(deps: RecoveryDeps, order: Order): Promise<void> {
   const logger = logForOrder(order.refId);
   try {
     const method = await findMethod(deps.database, order.methodId);

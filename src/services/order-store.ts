@@ -1,48 +1,34 @@
 import { randomUUID } from 'node:crypto';
-import type { IdentificationMethod, Order, OrderEvent, OrderStatus } from '../generated/prisma/client.js';
+import type { Evidence, IdentificationMethod, Order, OrderEventType, OrderStatus, TermsAcceptance, TermsChannel, TermsStatus } from '../generated/prisma/client.js';
 import type { SqlRunner } from '../db/adapter.js';
+import type { OrderEventNotice } from '../events/bus.js';
+import { dateOf, epochMs, timestampParam, withDates, type Row } from '../db/sql-values.js';
 
-// The statements of placing and opening an order, in plain SQL on the database handle. Prisma 6
-// plans every query anew in WebAssembly, raw ones included, at about a millisecond of CPU each;
-// these run several times per order, so they bypass it. Every other read and write of orders
-// stays with Prisma. Timestamps travel as epoch milliseconds: pg and PGlite parse a
-// `timestamp` column in the process's local time zone, the columns hold UTC.
-
-/** A `timestamp` column as epoch milliseconds (a float8, which both drivers read as a number). */
-export const epochMs = (table: string | null, column: string, as = column) => `(extract(epoch FROM ${table ? `${table}.` : ''}"${column}") * 1000)::float8 AS "${as}"`;
+// The Order aggregate's store: every write of an order, its events, its evidence and its T&C
+// decision is a statement here, in plain SQL on the database handle, and a change of several
+// rows runs in the handle's one transaction API (DatabaseHandle.transaction, a SqlRunner).
+// Plain SQL because Prisma 6 plans every query anew in WebAssembly, raw ones included, at about
+// a millisecond of CPU each, and these run several times per order. Reads for the API (lists,
+// lookups with relations) stay with Prisma. Timestamps travel as epoch milliseconds (see
+// db/sql-values.ts).
 
 /** Every column of an order as orderOf() reads it; `table`: an alias to qualify them with. */
 function orderColumns(table?: string): string {
   const t = table ? `${table}.` : '';
   const plain = ['id', 'refId', 'clientId', 'methodId', 'issuer', 'statusReason', 'ipspOrderId', 'targetUrl', 'orderToken', 'externalId', 'language'];
   const more = ['disabledSmsAlerts', 'initialDataSealed', 'idempotencyKey', 'requestHash'];
-  const dates = ['targetUrlExpiresAt', 'startedAt', 'lastActivityAt', 'createdAt', 'updatedAt'];
   return [
     ...[...plain, ...more].map((column) => `${t}"${column}"`),
     `${t}status::text AS status`,
-    ...dates.map((column) => epochMs(table ?? null, column)),
+    ...ORDER_DATES.map((column) => epochMs(table ?? null, column)),
   ].join(', ');
 }
+const ORDER_DATES = ['targetUrlExpiresAt', 'startedAt', 'lastActivityAt', 'createdAt', 'updatedAt'] as const;
 const ORDER_COLUMNS = orderColumns();
 
-type Row<T, DateKeys extends keyof T> = Omit<T, DateKeys> & { [K in DateKeys]: T[K] extends Date ? number : number | null };
-type OrderRow = Row<Order, 'targetUrlExpiresAt' | 'startedAt' | 'lastActivityAt' | 'createdAt' | 'updatedAt'>;
+type OrderRow = Row<Order, (typeof ORDER_DATES)[number]>;
 
-const dateOf = (ms: number | null) => (ms == null ? null : new Date(Math.round(ms)));
-
-function orderOf(row: OrderRow): Order {
-  return {
-    ...row,
-    targetUrlExpiresAt: dateOf(row.targetUrlExpiresAt),
-    startedAt: dateOf(row.startedAt),
-    lastActivityAt: dateOf(row.lastActivityAt),
-    createdAt: dateOf(row.createdAt)!,
-    updatedAt: dateOf(row.updatedAt)!,
-  };
-}
-
-// Parameters for `timestamp` columns: an ISO string in UTC, whose zone the column ignores.
-const timestampParam = (date: Date | null | undefined) => (date ? date.toISOString() : null);
+const orderOf = (row: OrderRow) => withDates<Order, (typeof ORDER_DATES)[number]>(row, ORDER_DATES);
 
 export async function findMethod(sql: SqlRunner, id: string): Promise<IdentificationMethod | null> {
   const [row] = await sql.query<Row<IdentificationMethod, 'createdAt' | 'updatedAt'>>(
@@ -196,29 +182,6 @@ export async function markOrderStarted(sql: SqlRunner, refId: string, now: Date)
   );
 }
 
-type EventRow = Row<OrderEvent, 'at'> & { sequence: string | number | bigint; refId: string; clientId: string; issuer: string };
-
-/** The events committed after `after`, oldest first, each with what routing it needs of its order. */
-export async function readEventsAfter(
-  sql: SqlRunner,
-  after: bigint,
-  limit: number,
-): Promise<Array<{ event: OrderEvent; refId: string; clientId: string; issuer: string }>> {
-  const rows = await sql.query<EventRow>(
-    `SELECT e.id, e.sequence, e."orderId", e.type::text AS type, e.status::text AS status, e."previousStatus"::text AS "previousStatus",
-       e.reason, e.actor, ${epochMs('e', 'at')}, o."refId", o."clientId", o.issuer
-     FROM "OrderEvent" e JOIN "Order" o ON o.id = e."orderId"
-     WHERE e.sequence > $1 ORDER BY e.sequence LIMIT $2`,
-    [after.toString(), limit],
-  );
-  return rows.map(({ refId, clientId, issuer, ...event }) => ({
-    event: { ...event, sequence: BigInt(event.sequence), at: dateOf(event.at)! },
-    refId,
-    clientId,
-    issuer,
-  }));
-}
-
 /**
  * Claims orders left CREATED without a target URL since before `staleBefore` (the request opening
  * them died): their `updatedAt` becomes `now`, so no other process claims them again before the
@@ -239,4 +202,161 @@ export async function claimInterruptedOrders(sql: SqlRunner, claim: { now: Date;
     [timestampParam(claim.now), timestampParam(claim.staleBefore), claim.orderId ?? null, claim.limit],
   );
   return rows.map(orderOf);
+}
+
+export interface NewOrderEvent {
+  type?: OrderEventType;
+  status: OrderStatus;
+  previousStatus: OrderStatus | null;
+  reason?: string | null;
+  actor: string;
+}
+
+/**
+ * Writes events in one statement; returns the notices to publish after commit. The events get
+ * their sequence numbers while the transaction commits (a deferred trigger, see the migration
+ * 20261124000000_event_sequence_at_commit), so no lock is held across round trips here.
+ */
+export async function writeOrderEvents(sql: SqlRunner, order: Pick<Order, 'id' | 'refId' | 'clientId' | 'issuer'>, events: NewOrderEvent[]): Promise<OrderEventNotice[]> {
+  if (!events.length) return [];
+  // Not the column's default: CURRENT_TIMESTAMP is in the server's time zone, the column in UTC.
+  const params: unknown[] = [order.id, timestampParam(new Date())];
+  const rows = events.map((event) => {
+    params.push(randomUUID(), event.type ?? 'STATUS_CHANGED', event.status, event.previousStatus, event.reason ?? null, event.actor);
+    const at = params.length - 5;
+    return `($${at}, $1, $${at + 1}::"OrderEventType", $${at + 2}::"OrderStatus", $${at + 3}::"OrderStatus", $${at + 4}, $${at + 5}, $2::timestamp)`;
+  });
+  await sql.query(`INSERT INTO "OrderEvent" (id, "orderId", type, status, "previousStatus", reason, actor, at) VALUES ${rows.join(', ')}`, params);
+  return [{ orderId: order.id, refId: order.refId, clientId: order.clientId, issuer: order.issuer }];
+}
+
+export type NewEvidence = Pick<
+  Evidence,
+  'id' | 'orderId' | 'mobileNumberHash' | 'mobileNumberSealed' | 'personalDataSealed' | 'issuer' | 'methodName' | 'identifiedAt' | 'validUntil' | 'jws'
+> & { capabilities: unknown };
+
+export async function insertEvidence(sql: SqlRunner, evidence: NewEvidence): Promise<void> {
+  await sql.query(
+    `INSERT INTO "Evidence" (id, "orderId", "mobileNumberHash", "mobileNumberSealed", "personalDataSealed", issuer, "methodName", capabilities,
+       "identifiedAt", "validUntil", jws, "createdAt")
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::timestamp, $10::timestamp, $11, $12::timestamp)`,
+    [
+      evidence.id,
+      evidence.orderId,
+      evidence.mobileNumberHash,
+      evidence.mobileNumberSealed,
+      evidence.personalDataSealed,
+      evidence.issuer,
+      evidence.methodName,
+      JSON.stringify(evidence.capabilities),
+      timestampParam(evidence.identifiedAt),
+      timestampParam(evidence.validUntil),
+      evidence.jws,
+      timestampParam(new Date()),
+    ],
+  );
+}
+
+export interface NewTermsAcceptance {
+  evidenceId: string;
+  status: TermsStatus;
+  channel: TermsChannel;
+  termsVersion: string;
+  decidedAt?: Date | null;
+  linkTokenHash?: string | null;
+  linkExpiresAt?: Date | null;
+}
+
+/** Records how an evidence's T&C will be collected; returns the new row's id. */
+export async function insertTermsAcceptance(sql: SqlRunner, terms: NewTermsAcceptance): Promise<string> {
+  const id = randomUUID();
+  await sql.query(
+    `INSERT INTO "TermsAcceptance" (id, "evidenceId", status, channel, "termsVersion", "decidedAt", "linkTokenHash", "linkExpiresAt", "createdAt", "updatedAt")
+     VALUES ($1, $2, $3::"TermsStatus", $4::"TermsChannel", $5, $6::timestamp, $7, $8::timestamp, $9::timestamp, $9::timestamp)`,
+    [
+      id,
+      terms.evidenceId,
+      terms.status,
+      terms.channel,
+      terms.termsVersion,
+      timestampParam(terms.decidedAt),
+      terms.linkTokenHash ?? null,
+      timestampParam(terms.linkExpiresAt),
+      timestampParam(new Date()),
+    ],
+  );
+  return id;
+}
+
+const TERMS_DATES = ['smsSentAt', 'decidedAt', 'linkExpiresAt', 'createdAt', 'updatedAt'] as const;
+type TermsRow = Row<TermsAcceptance, (typeof TERMS_DATES)[number]>;
+const TERMS_COLUMNS = [
+  ...['id', 'evidenceId', 'termsVersion', 'linkTokenHash', 'clientFingerprint'].map((column) => `t."${column}"`),
+  't.status::text AS status',
+  't.channel::text AS channel',
+  ...TERMS_DATES.map((column) => epochMs('t', column)),
+].join(', ');
+
+const termsOf = (row: TermsRow) => withDates<TermsAcceptance, (typeof TERMS_DATES)[number]>(row, TERMS_DATES);
+
+export interface TermsDecision {
+  /** Which T&C: by id, or by the token hash of its single-use link. */
+  where: { id: string } | { linkTokenHash: string };
+  accepted: boolean;
+  termsVersion: string;
+  clientFingerprint: string | null;
+  now: Date;
+}
+
+/**
+ * Decides pending T&C whose link has not expired, in one statement; the link is used up by it.
+ * The row lock and the PENDING condition let one of two concurrent decisions win, the other
+ * finds nothing. Null: nothing pending matched. `order`: the decided T&C's order, for its event.
+ */
+export async function decideTerms(
+  sql: SqlRunner,
+  decision: TermsDecision,
+): Promise<{ terms: TermsAcceptance; order: Pick<Order, 'id' | 'refId' | 'clientId' | 'issuer' | 'status'> } | null> {
+  const [key, value] = 'id' in decision.where ? ['id', decision.where.id] : ['linkTokenHash', decision.where.linkTokenHash];
+  const [row] = await sql.query<TermsRow & { orderId: string; refId: string; clientId: string; issuer: string; orderStatus: OrderStatus }>(
+    `UPDATE "TermsAcceptance" t
+     SET status = $1::"TermsStatus", "termsVersion" = $2, "decidedAt" = $3::timestamp, "updatedAt" = $3::timestamp, "linkTokenHash" = NULL, "clientFingerprint" = $4
+     FROM "Evidence" e JOIN "Order" o ON o.id = e."orderId"
+     WHERE e.id = t."evidenceId" AND t."${key}" = $5 AND t.status = 'PENDING' AND (t."linkExpiresAt" IS NULL OR t."linkExpiresAt" > $3::timestamp)
+     RETURNING ${TERMS_COLUMNS}, o.id AS "orderId", o."refId", o."clientId", o.issuer, o.status::text AS "orderStatus"`,
+    [decision.accepted ? 'ACCEPTED' : 'DECLINED', decision.termsVersion, timestampParam(decision.now), decision.clientFingerprint, value],
+  );
+  if (!row) return null;
+  const { orderId, refId, clientId, issuer, orderStatus, ...terms } = row;
+  return { terms: termsOf(terms), order: { id: orderId, refId, clientId, issuer, status: orderStatus } };
+}
+
+/** The T&C link went out by SMS; returns its order, for the event, or null when the T&C are gone. */
+export async function markTermsSmsSent(sql: SqlRunner, termsId: string, at: Date): Promise<Pick<Order, 'id' | 'refId' | 'clientId' | 'issuer' | 'status'> | null> {
+  const [order] = await sql.query<Pick<Order, 'id' | 'refId' | 'clientId' | 'issuer' | 'status'>>(
+    `UPDATE "TermsAcceptance" t SET "smsSentAt" = $2::timestamp, "updatedAt" = $2::timestamp
+     FROM "Evidence" e JOIN "Order" o ON o.id = e."orderId"
+     WHERE t.id = $1 AND e.id = t."evidenceId"
+     RETURNING o.id, o."refId", o."clientId", o.issuer, o.status::text AS status`,
+    [termsId, timestampParam(at)],
+  );
+  return order ?? null;
+}
+
+/**
+ * An operator revokes an evidence, in one statement. 'revoked': it was active (or expired) and
+ * is revoked now; null: there is no such evidence.
+ */
+export async function revokeEvidenceRow(sql: SqlRunner, id: string, reason: string, at: Date): Promise<'revoked' | 'already-revoked' | null> {
+  const [row] = await sql.query<{ revoked: boolean }>(
+    `WITH found AS (SELECT id, status FROM "Evidence" WHERE id = $1 FOR UPDATE),
+     revoked AS (
+       UPDATE "Evidence" e SET status = 'REVOKED', "revokedAt" = $2::timestamp, "revocationReason" = $3
+       FROM found WHERE e.id = found.id AND found.status <> 'REVOKED' RETURNING e.id
+     )
+     SELECT revoked.id IS NOT NULL AS revoked FROM found LEFT JOIN revoked ON true`,
+    [id, timestampParam(at), reason],
+  );
+  if (!row) return null;
+  return row.revoked ? 'revoked' : 'already-revoked';
 }

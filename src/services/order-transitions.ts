@@ -1,38 +1,10 @@
-import { randomUUID } from 'node:crypto';
-import { Prisma, type Order, type OrderEventType, type OrderStatus, type PrismaClient } from '../generated/prisma/client.js';
+import type { Order, OrderStatus } from '../generated/prisma/client.js';
 import { canTransition, statusesThatMayMoveTo } from '../domain/order-status.js';
 import { failed, ok, userError, type Result } from '../domain/user-errors.js';
-import type { EventBus, OrderEventNotice } from '../events/bus.js';
+import type { EventBus } from '../events/bus.js';
 import type { DatabaseHandle, SqlRunner } from '../db/adapter.js';
-import { changeOrderStatus, lockOrder, type OrderChanges } from './order-store.js';
+import { changeOrderStatus, lockOrder, writeOrderEvents, type NewOrderEvent, type OrderChanges } from './order-store.js';
 import { logForOrder } from '../observability/log.js';
-
-type Tx = Prisma.TransactionClient;
-
-export interface NewOrderEvent {
-  type?: OrderEventType;
-  status: OrderStatus;
-  previousStatus: OrderStatus | null;
-  reason?: string | null;
-  actor: string;
-}
-
-/**
- * Writes events in one statement; returns the notices to publish after commit. The events get
- * their sequence numbers while the transaction commits (a deferred trigger, see the migration
- * 20261124000000_event_sequence_at_commit), so no lock is held across round trips here.
- */
-export async function writeOrderEvents(tx: Tx, order: Pick<Order, 'id' | 'refId' | 'clientId' | 'issuer'>, events: NewOrderEvent[]): Promise<OrderEventNotice[]> {
-  if (!events.length) return [];
-  // Not the column's default: CURRENT_TIMESTAMP is in the server's time zone, the column in UTC.
-  const at = new Date();
-  const rows = events.map(
-    (event) => Prisma.sql`(${randomUUID()}, ${order.id}, ${event.type ?? 'STATUS_CHANGED'}::"OrderEventType", ${event.status}::"OrderStatus",
-      ${event.previousStatus}::"OrderStatus", ${event.reason ?? null}, ${event.actor}, ${at})`,
-  );
-  await tx.$executeRaw`INSERT INTO "OrderEvent" (id, "orderId", type, status, "previousStatus", reason, actor, at) VALUES ${Prisma.join(rows)}`;
-  return [{ orderId: order.id, refId: order.refId, clientId: order.clientId, issuer: order.issuer }];
-}
 
 export interface TransitionRequest {
   orderId: string;
@@ -48,13 +20,12 @@ export interface TransitionRequest {
   lock?: 'wait' | 'skip';
   /** Re-checked on the locked row; false: nothing happens and the result is null. */
   precondition?: (order: Order) => boolean;
-  /** Runs inside the transaction after the status check, e.g. to store evidence. */
-  alongside?: (tx: Tx, order: Order) => Promise<{ events?: NewOrderEvent[] } | void>;
+  /** Runs inside the transaction after the status change, e.g. to store evidence; its events follow the change's. */
+  alongside?: (sql: SqlRunner, order: Order) => Promise<{ events?: NewOrderEvent[] } | void>;
 }
 
 export interface TransitionDeps {
-  prisma: PrismaClient;
-  /** Plain SQL for the common case, a change without `alongside` work (see order-store.ts). */
+  /** The order store's statements run on it, several of them in its transactions (see order-store.ts). */
   database: Pick<DatabaseHandle, 'query' | 'transaction'>;
   bus: EventBus;
 }
@@ -77,7 +48,7 @@ const changedMeanwhile: Transitioned = failed(userError('ILLEGAL_TRANSITION', 'T
  * An illegal transition changes nothing and comes back as ILLEGAL_TRANSITION.
  */
 export async function transitionOrder(deps: TransitionDeps, request: TransitionRequest): Promise<Result<Order>> {
-  const outcome = request.alongside ? await transitionWithPrisma(deps.prisma, request) : await transitionInSql(deps.database, request);
+  const outcome = await transition(deps.database, request);
   if (!outcome.ok) return outcome;
   const { order, from } = outcome.value;
   deps.bus.publish([{ orderId: order.id, refId: order.refId, clientId: order.clientId, issuer: order.issuer }]);
@@ -85,9 +56,9 @@ export async function transitionOrder(deps: TransitionDeps, request: TransitionR
   return ok(order);
 }
 
-async function transitionInSql(database: TransitionDeps['database'], request: TransitionRequest): Promise<Transitioned> {
-  const change = (sql: SqlRunner) =>
-    changeOrderStatus(sql, {
+async function transition(database: TransitionDeps['database'], request: TransitionRequest): Promise<Transitioned> {
+  const change = async (sql: SqlRunner): Promise<Transitioned> => {
+    const { from, order } = await changeOrderStatus(sql, {
       orderId: request.orderId,
       to: request.to,
       reason: request.reason ?? null,
@@ -96,33 +67,20 @@ async function transitionInSql(database: TransitionDeps['database'], request: Tr
       allowedFrom: statusesThatMayMoveTo(request.to),
       lock: request.lock ?? 'wait',
     });
-  if (!request.precondition) {
-    // The common case: one statement locks, checks and changes.
-    const { from, order } = await change(database);
     return from && order ? ok({ order, from }) : (refusal(from, request) ?? changedMeanwhile);
-  }
+  };
+  // The common case: one statement locks, checks and changes.
+  if (!request.precondition && !request.alongside) return change(database);
   return database.transaction(async (sql) => {
-    const locked = await lockOrder(sql, request.orderId, request.lock ?? 'wait');
-    if (!locked) return refusal(null, request)!;
-    if (!request.precondition!(locked)) return changedMeanwhile;
-    const refused = refusal(locked.status, request);
-    if (refused) return refused;
-    const { order } = await change(sql);
-    return order ? ok({ order, from: locked.status }) : changedMeanwhile;
-  });
-}
-
-function transitionWithPrisma(prisma: PrismaClient, request: TransitionRequest): Promise<Transitioned> {
-  return prisma.$transaction(async (tx) => {
-    const [locked] = await tx.$queryRaw<Array<{ status: OrderStatus }>>`SELECT status FROM "Order" WHERE id = ${request.orderId} FOR UPDATE${request.lock === 'skip' ? Prisma.sql` SKIP LOCKED` : Prisma.empty}`;
-    const refused = refusal(locked?.status ?? null, request);
-    if (refused) return refused;
-    const order = await tx.order.update({
-      where: { id: request.orderId },
-      data: { ...request.data, status: request.to, statusReason: request.reason ?? null },
-    });
-    const extra = (await request.alongside?.(tx, order)) ?? {};
-    await writeOrderEvents(tx, order, [{ status: request.to, previousStatus: locked.status, reason: request.reason, actor: request.actor }, ...(extra.events ?? [])]);
-    return ok({ order, from: locked.status });
+    if (request.precondition) {
+      const locked = await lockOrder(sql, request.orderId, request.lock ?? 'wait');
+      if (!locked) return refusal(null, request)!;
+      if (!request.precondition(locked)) return changedMeanwhile;
+    }
+    const changed = await change(sql);
+    if (!changed.ok || !request.alongside) return changed;
+    const extra = (await request.alongside(sql, changed.value.order)) ?? {};
+    await writeOrderEvents(sql, changed.value.order, extra.events ?? []);
+    return changed;
   });
 }

@@ -1,37 +1,28 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Prisma, type Order, type OrderStatus, type PrismaClient } from '../generated/prisma/client.js';
+import type { Order, OrderStatus, PrismaClient } from '../generated/prisma/client.js';
 import type { Viewer } from '../auth/viewer.js';
+import { visibleOrders } from '../auth/visibility.js';
 import type { Config } from '../config.js';
-import type { EventBus } from '../events/bus.js';
 import { logForOrder } from '../observability/log.js';
-import type { OrderTokens } from '../auth/order-tokens.js';
-import type { ConnectorRegistry } from '../partners/connector.js';
-import { PartnerError } from '../partners/connector.js';
-import { validateInitialData, type InitialIdentityData, type InitialIdentityDataInput } from '../domain/initial-data.js';
+import { validateInitialData, type InitialIdentityDataInput } from '../domain/initial-data.js';
 import { IMPORTABLE_STATUSES, isTerminal, REPORTABLE_STATUSES } from '../domain/order-status.js';
 import { evidenceValidUntil, validateEvidenceImport, type EvidenceImportInput } from '../domain/evidence.js';
 import { failed, ok, userError, type Result } from '../domain/user-errors.js';
 import { asDefinition } from './methods.js';
-import type { DataProtection } from '../crypto/data-protection.js';
 import { personalDataDigest, type EvidenceSigner } from '../crypto/evidence-signing.js';
 import { openTerms } from './terms.js';
 import { termsAcceptedInApp } from '../domain/terms.js';
 import { transitionOrder } from './order-transitions.js';
-import { findMethod, findOrderById, findOrderByIdempotencyKey, insertCreatedOrder } from './order-store.js';
-import { looksInterrupted, recoverInterruptedOrders } from './order-recovery.js';
-import type { DatabaseHandle } from '../db/adapter.js';
-import { isDatabaseUnavailable } from '../db/availability.js';
+import { findMethod, findOrderByIdempotencyKey, insertCreatedOrder, insertEvidence } from './order-store.js';
+import { looksInterrupted, recoverInterruptedOrders, type RecoveryDeps } from './order-recovery.js';
+import { openAtPartner } from './order-opening.js';
 
-export interface OrderServiceDeps {
+/** Placing an order may recover its interrupted first request (see replay), so it needs all that needs. */
+export interface OrderServiceDeps extends RecoveryDeps {
+  /** The API's reads of orders (with their relations); writes go through the order store. */
   prisma: PrismaClient;
-  /** Plain SQL for the hot path of placing an order (see order-store.ts). */
-  database: Pick<DatabaseHandle, 'query' | 'transaction'>;
   config: Config;
-  bus: EventBus;
-  connectors: ConnectorRegistry;
-  orderTokens: OrderTokens;
-  dataProtection: DataProtection;
   evidenceSigner: EvidenceSigner;
   /** Wakes the SMS outbox after a T&C SMS was queued. */
   onSmsQueued: () => void;
@@ -51,13 +42,6 @@ const MAX_REASON_LENGTH = 2000;
 const MAX_EXTERNAL_ID_LENGTH = 200;
 const REPLAY_WAIT_MS = 15_000;
 const REPLAY_POLL_MS = 25;
-
-/** The orders a viewer may see: a provider its own, a partner its issuer's, an operator all. */
-export function visibleOrders(viewer: Viewer): Prisma.OrderWhereInput {
-  if (viewer.role === 'ADMIN') return {};
-  if (viewer.role === 'IPSP') return { issuer: viewer.issuer ?? '\u0000' };
-  return { clientId: viewer.clientId };
-}
 
 function newRefId(): string {
   // Crockford-style base32 without look-alikes: easy to read out to support.
@@ -161,45 +145,6 @@ async function replay(deps: OrderServiceDeps, previous: Order, requestHash: stri
   );
 }
 
-/** Opens a CREATED order at its partner: INITIALIZED with the target URL, or ERROR with the partner's reason. */
-export async function openAtPartner(deps: OrderServiceDeps, order: Order, methodName: string, data: InitialIdentityData): Promise<Result<Order>> {
-  const connector = deps.connectors(order.issuer);
-  let orderToken: string | undefined;
-  try {
-    if (!connector) throw new PartnerError(`No partner connection is configured for ${order.issuer}.`);
-    orderToken = await deps.orderTokens.issue(order, order.targetUrlExpiresAt);
-    const opened = await connector.openOrder({
-      refId: order.refId,
-      issuer: order.issuer,
-      methodName,
-      orderToken,
-      language: order.language,
-      initialData: data,
-      targetUrlExpiresAt: order.targetUrlExpiresAt,
-    }).finally(() => deps.orderTokens.openingEnded(orderToken!));
-    const initialized = await transitionOrder(deps, {
-      orderId: order.id,
-      to: 'INITIALIZED',
-      actor: 'system',
-      data: { ipspOrderId: opened.ipspOrderId, targetUrl: deps.orderTokens.sealSecret(opened.targetUrl), orderToken: deps.orderTokens.sealSecret(orderToken) },
-    });
-    if (initialized.ok) return initialized;
-    // Opened meanwhile by the recovery of a request taken for dead (or cancelled): that order
-    // stands, with its own token; this one's is withdrawn.
-    await deps.orderTokens.revoke(orderToken).catch(() => undefined);
-    const current = await findOrderById(deps.database, order.id);
-    return current ? ok(current) : initialized;
-  } catch (error) {
-    if (orderToken) await deps.orderTokens.revoke(orderToken).catch(() => undefined);
-    // Without its database the order cannot be failed either: it stays CREATED for the recovery
-    // job, and the client gets SERVICE_UNAVAILABLE (a replay of its key finds the order).
-    if (!(error instanceof PartnerError) && isDatabaseUnavailable(error)) throw error;
-    const reason = error instanceof PartnerError ? error.message : 'The partner could not open the order.';
-    if (!(error instanceof PartnerError)) logForOrder(order.refId).error({ err: error, issuer: order.issuer }, 'opening the order at the partner failed');
-    return transitionOrder(deps, { orderId: order.id, to: 'ERROR', reason, actor: 'system' });
-  }
-}
-
 /** A service provider cancels one of its open orders, here and at the partner. */
 export async function cancelOrder(deps: OrderServiceDeps, viewer: Viewer, input: { refId: string; reason?: string | null }): Promise<Result<Order>> {
   const order = await deps.prisma.order.findFirst({ where: { refId: input.refId, ...visibleOrders(viewer) } });
@@ -281,23 +226,21 @@ export async function importEvidence(
     to: 'TERMINATED',
     actor: viewer.clientId,
     data: { lastActivityAt: new Date() },
-    alongside: async (tx, terminated) => {
-      await tx.evidence.create({
-        data: {
-          id: evidenceId,
-          orderId: order.id,
-          mobileNumberHash: deps.dataProtection.lookupHash(value.mobileNumber),
-          mobileNumberSealed: deps.dataProtection.seal(value.mobileNumber),
-          personalDataSealed: deps.dataProtection.seal({ subject: value.subject, document: value.document }),
-          issuer: order.issuer,
-          methodName: method.name,
-          capabilities: method.capabilities as unknown as Prisma.InputJsonArray,
-          identifiedAt: value.identifiedAt,
-          validUntil,
-          jws,
-        },
+    alongside: async (sql, terminated) => {
+      await insertEvidence(sql, {
+        id: evidenceId,
+        orderId: order.id,
+        mobileNumberHash: deps.dataProtection.lookupHash(value.mobileNumber),
+        mobileNumberSealed: deps.dataProtection.seal(value.mobileNumber),
+        personalDataSealed: deps.dataProtection.seal({ subject: value.subject, document: value.document }),
+        issuer: order.issuer,
+        methodName: method.name,
+        capabilities: method.capabilities,
+        identifiedAt: value.identifiedAt,
+        validUntil,
+        jws,
       });
-      const termsEvents = await openTerms(tx, { ...deps.config, dataProtection: deps.dataProtection }, {
+      const termsEvents = await openTerms(sql, { ...deps.config, dataProtection: deps.dataProtection }, {
         evidenceId,
         order: terminated,
         mobileNumber: value.mobileNumber,

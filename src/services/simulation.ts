@@ -2,7 +2,7 @@ import type { Order, PrismaClient } from '../generated/prisma/client.js';
 import type { Viewer } from '../auth/viewer.js';
 import { failed, ok, userError, type Result } from '../domain/user-errors.js';
 import { isTerminal } from '../domain/order-status.js';
-import { visibleOrders } from './orders.js';
+import { visibleOrders } from '../auth/visibility.js';
 import type { OrderTokens } from '../auth/order-tokens.js';
 
 export type SimulatedOutcome = 'SUCCESS' | 'NEGATIVELY_CONDUCTED' | 'ERROR' | 'TIMEOUT' | 'CANCELED' | 'ABORTED';

@@ -1,10 +1,11 @@
 // The figures of the operations dashboard, computed in SQL: orders by status (and per service
 // provider for an operator), the funnel and timings per method, partner health over the last
-// hour. Every statement sees only the viewer's orders, exactly as visibleOrders() does, and all
+// hour. Every statement sees only the viewer's orders, by the one rule of auth/visibility.ts, and all
 // of them read one snapshot, together with the latest event sequence, so a live client can
 // resume the event stream after it and never count an event twice or miss one.
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { Viewer } from '../auth/viewer.js';
+import { visibleOrdersSql } from '../auth/visibility.js';
 import type { DatabaseHandle, SqlRunner } from '../db/adapter.js';
 import { ORDER_STATUSES, TERMINAL_STATUSES, type OrderStatus } from '../domain/order-status.js';
 import { rate } from '../domain/statistics-period.js';
@@ -63,17 +64,6 @@ export interface OrderStatistics {
   partnerHealth: PartnerHealth[];
 }
 
-/** visibleOrders() as SQL over the alias `o`, with its parameter appended to `params`. */
-function visibleSql(viewer: Viewer, params: unknown[]): string {
-  if (viewer.role === 'ADMIN') return 'TRUE';
-  if (viewer.role === 'IPSP') {
-    params.push(viewer.issuer ?? '\u0000');
-    return `o.issuer = $${params.length}`;
-  }
-  params.push(viewer.clientId);
-  return `o."clientId" = $${params.length}`;
-}
-
 const sqlList = (statuses: readonly OrderStatus[]) => statuses.map((status) => `'${status}'`).join(', ');
 // An order reached a step when one of its events left it in one of these statuses.
 const INITIALIZED_OR_LATER = sqlList(['INITIALIZED', 'ABORTED', 'IDENTIFICATION_DONE', 'DATA_READY', 'TERMINATED']);
@@ -97,7 +87,7 @@ export async function orderStatistics(
   const snapshot = await deps.database.transaction(async (sql: SqlRunner) => {
     await sql.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY');
     const periodParams: unknown[] = [period.from.toISOString(), period.to.toISOString()];
-    const inPeriod = `o."createdAt" >= $1::timestamp AND o."createdAt" < $2::timestamp AND ${visibleSql(viewer, periodParams)}`;
+    const inPeriod = `o."createdAt" >= $1::timestamp AND o."createdAt" < $2::timestamp AND ${visibleOrdersSql(viewer, periodParams)}`;
 
     const byStatus = await sql.query<{ clientId: string; status: string; count: number }>(
       `SELECT o."clientId", o.status::text AS status, count(*)::int AS count FROM "Order" o WHERE ${inPeriod} GROUP BY 1, 2`,
@@ -147,7 +137,7 @@ export async function orderStatistics(
               count(*) FILTER (WHERE e.status = 'ERROR')::int AS errors,
               count(*) FILTER (WHERE e.status = 'TIMEOUT')::int AS timeouts
        FROM "OrderEvent" e JOIN "Order" o ON o.id = e."orderId"
-       WHERE e.at >= $1::timestamp AND e.type = 'STATUS_CHANGED' AND e.status IN (${sqlList(TERMINAL_STATUSES)}) AND ${visibleSql(viewer, healthParams)}
+       WHERE e.at >= $1::timestamp AND e.type = 'STATUS_CHANGED' AND e.status IN (${sqlList(TERMINAL_STATUSES)}) AND ${visibleOrdersSql(viewer, healthParams)}
        GROUP BY o.issuer ORDER BY o.issuer`,
       healthParams,
     );

@@ -1,18 +1,21 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Order, Prisma, PrismaClient, TermsAcceptance } from '../generated/prisma/client.js';
+import type { Order, PrismaClient, TermsAcceptance } from '../generated/prisma/client.js';
 import type { Viewer } from '../auth/viewer.js';
 import type { DataProtection } from '../crypto/data-protection.js';
-import type { EventBus, OrderEventNotice } from '../events/bus.js';
+import type { EventBus } from '../events/bus.js';
+import type { DatabaseHandle, SqlRunner } from '../db/adapter.js';
 import { effectiveTermsStatus, termsChannelFor } from '../domain/terms.js';
 import { termsSmsText } from '../sms/texts.js';
 import { failed, ok, userError, type Result } from '../domain/user-errors.js';
-import { writeOrderEvents, type NewOrderEvent } from './order-transitions.js';
-import { visibleOrders } from './orders.js';
-
-type Tx = Prisma.TransactionClient;
+import { decideTerms, insertTermsAcceptance, writeOrderEvents, type NewOrderEvent, type TermsDecision } from './order-store.js';
+import { queueSms } from '../sms/outbox.js';
+import { visibleOrders } from '../auth/visibility.js';
 
 export interface TermsDeps {
+  /** Reads of T&C with their orders. */
   prisma: PrismaClient;
+  /** Decisions are written through the order store in its transactions. */
+  database: Pick<DatabaseHandle, 'transaction'>;
   bus: EventBus;
   dataProtection: DataProtection;
   publicUrl: string;
@@ -29,39 +32,28 @@ const hashLinkToken = (token: string) => createHash('sha256').update(token).dige
  * SMS channel, queues the personal single-use link in the outbox. Returns the events to write.
  */
 export async function openTerms(
-  tx: Tx,
+  sql: SqlRunner,
   deps: Pick<TermsDeps, 'dataProtection' | 'publicUrl' | 'termsVersion' | 'termsLinkTtlHours'>,
   args: { evidenceId: string; order: Order; mobileNumber: string; acceptedInApp: boolean; actor: string },
 ): Promise<NewOrderEvent[]> {
   const channel = termsChannelFor({ acceptedInApp: args.acceptedInApp, disabledSmsAlerts: args.order.disabledSmsAlerts });
+  const terms = { evidenceId: args.evidenceId, channel, termsVersion: deps.termsVersion };
   if (channel === 'IN_APP') {
-    await tx.termsAcceptance.create({
-      data: { evidenceId: args.evidenceId, status: 'ACCEPTED', channel, termsVersion: deps.termsVersion, decidedAt: new Date() },
-    });
+    await insertTermsAcceptance(sql, { ...terms, status: 'ACCEPTED', decidedAt: new Date() });
     return [{ type: 'TERMS_ACCEPTED', status: 'TERMINATED', previousStatus: 'TERMINATED', reason: 'Accepted in the partner’s app', actor: args.actor }];
   }
   if (channel === 'SERVICE_PROVIDER') {
-    await tx.termsAcceptance.create({ data: { evidenceId: args.evidenceId, status: 'PENDING', channel, termsVersion: deps.termsVersion } });
+    await insertTermsAcceptance(sql, { ...terms, status: 'PENDING' });
     return [];
   }
   const token = randomBytes(24).toString('base64url');
   const link = `${deps.publicUrl}/terms/${token}`;
   const linkExpiresAt = new Date(Date.now() + deps.termsLinkTtlHours * 60 * 60 * 1000);
-  await tx.termsAcceptance.create({
-    data: {
-      evidenceId: args.evidenceId,
-      status: 'PENDING',
-      channel,
-      termsVersion: deps.termsVersion,
-      linkTokenHash: hashLinkToken(token),
-      linkExpiresAt,
-      sms: {
-        create: {
-          recipientSealed: deps.dataProtection.seal(args.mobileNumber),
-          textSealed: deps.dataProtection.seal(termsSmsText(args.order.language, link, linkExpiresAt)),
-        },
-      },
-    },
+  const termsId = await insertTermsAcceptance(sql, { ...terms, status: 'PENDING', linkTokenHash: hashLinkToken(token), linkExpiresAt });
+  await queueSms(sql, {
+    termsId,
+    recipientSealed: deps.dataProtection.seal(args.mobileNumber),
+    textSealed: deps.dataProtection.seal(termsSmsText(args.order.language, link, linkExpiresAt)),
   });
   return [];
 }
@@ -87,30 +79,17 @@ export async function findTermsByLink(prisma: PrismaClient, token: string): Prom
 }
 
 async function recordDecision(
-  deps: Pick<TermsDeps, 'prisma' | 'bus'>,
-  where: Prisma.TermsAcceptanceWhereInput,
-  decision: { accepted: boolean; termsVersion: string; actor: string; clientFingerprint?: string },
+  deps: Pick<TermsDeps, 'database' | 'bus'>,
+  decision: Omit<TermsDecision, 'now'> & { actor: string },
 ): Promise<TermsAcceptance | null> {
-  const outcome = await deps.prisma.$transaction(async (tx) => {
-    const terms = await tx.termsAcceptance.findFirst({ where: { ...where, status: 'PENDING' }, include: { evidence: { include: { order: true } } } });
-    if (!terms || effectiveTermsStatus(terms) !== 'PENDING') return null;
-    // Guarded on PENDING, so two concurrent decisions cannot both win.
-    const changed = await tx.termsAcceptance.updateMany({
-      where: { id: terms.id, status: 'PENDING' },
-      data: {
-        status: decision.accepted ? 'ACCEPTED' : 'DECLINED',
-        termsVersion: decision.termsVersion,
-        decidedAt: new Date(),
-        linkTokenHash: null,
-        clientFingerprint: decision.clientFingerprint ?? null,
-      },
-    });
-    if (changed.count !== 1) return null;
-    const order = terms.evidence.order;
-    const notices: OrderEventNotice[] = await writeOrderEvents(tx, order, [
+  const outcome = await deps.database.transaction(async (sql) => {
+    const decided = await decideTerms(sql, { ...decision, now: new Date() });
+    if (!decided) return null;
+    const { order } = decided;
+    const notices = await writeOrderEvents(sql, order, [
       { type: decision.accepted ? 'TERMS_ACCEPTED' : 'TERMS_DECLINED', status: order.status, previousStatus: order.status, actor: decision.actor },
     ]);
-    return { terms: await tx.termsAcceptance.findUniqueOrThrow({ where: { id: terms.id } }), notices };
+    return { terms: decided.terms, notices };
   });
   if (!outcome) return null;
   deps.bus.publish(outcome.notices);
@@ -119,18 +98,18 @@ async function recordDecision(
 
 /** The end user's decision on the T&C page; the link is used up by it. */
 export function decideByLink(
-  deps: Pick<TermsDeps, 'prisma' | 'bus' | 'termsVersion'>,
+  deps: Pick<TermsDeps, 'database' | 'bus' | 'termsVersion'>,
   token: string,
   accepted: boolean,
   client: { ip: string; userAgent: string },
 ): Promise<TermsAcceptance | null> {
   const clientFingerprint = createHash('sha256').update(`${client.ip}\n${client.userAgent}`).digest('base64url');
-  return recordDecision(deps, { linkTokenHash: hashLinkToken(token) }, { accepted, termsVersion: deps.termsVersion, actor: 'end-user', clientFingerprint });
+  return recordDecision(deps, { where: { linkTokenHash: hashLinkToken(token) }, accepted, termsVersion: deps.termsVersion, actor: 'end-user', clientFingerprint });
 }
 
 /** A service provider records the decision it collected for one of its silent-SMS orders. */
 export async function recordTermsDecisionBySp(
-  deps: Pick<TermsDeps, 'prisma' | 'bus'>,
+  deps: Pick<TermsDeps, 'prisma' | 'database' | 'bus'>,
   viewer: Viewer,
   input: { refId: string; accepted: boolean; termsVersion: string },
 ): Promise<Result<TermsAcceptance>> {
@@ -143,6 +122,6 @@ export async function recordTermsDecisionBySp(
   const terms = order.evidence?.terms;
   if (!terms) return failed(userError('ILLEGAL_TRANSITION', `Order ${order.refId} has no evidence yet (${order.status}).`, field));
   if (terms.status !== 'PENDING') return failed(userError('ILLEGAL_TRANSITION', `The T&C of order ${order.refId} were already ${terms.status}.`, field));
-  const decided = await recordDecision(deps, { id: terms.id }, { accepted: input.accepted, termsVersion: version, actor: viewer.clientId });
+  const decided = await recordDecision(deps, { where: { id: terms.id }, accepted: input.accepted, termsVersion: version, actor: viewer.clientId, clientFingerprint: null });
   return decided ? ok(decided) : failed(userError('ILLEGAL_TRANSITION', 'The T&C were decided meanwhile.', field));
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { TermsStatus } from '../generated/prisma/client.js';
 import type { SqlRunner } from '../db/adapter.js';
-import { epochMs } from './order-store.js';
+import { epochMs } from '../db/sql-values.js';
 import type { Viewer } from '../auth/viewer.js';
 import type { DataProtection } from '../crypto/data-protection.js';
 import type { Jurisdiction, LevelOfAssurance, SignatureCapability } from '../domain/catalogue.js';
@@ -49,7 +49,7 @@ export async function verifyMobileNumber(
   const lookupHash = deps.dataProtection.lookupHash(mobileNumber);
   // lookup and verify are the hottest calls of the service, so both statements go to the pool
   // directly: Prisma 6 plans every query anew in WebAssembly, raw ones included, which cost more
-  // than the query itself here (see BENCHMARKS.md). Times as epoch milliseconds (order-store.ts).
+  // than the query itself here (see BENCHMARKS.md). Times as epoch milliseconds (db/sql-values.ts).
   const rows = await deps.database.query<EvidenceRow>(
     `SELECT e.id, e.status::text AS status, ${epochMs('e', 'identifiedAt')}, ${epochMs('e', 'validUntil')}, e.capabilities, e."personalDataSealed",
             t.status::text AS "termsStatus", ${epochMs('t', 'linkExpiresAt', 'termsLinkExpiresAt')}

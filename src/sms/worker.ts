@@ -1,4 +1,4 @@
-import type { PrismaClient } from '../generated/prisma/client.js';
+import type { DatabaseHandle } from '../db/adapter.js';
 import type { DataProtection } from '../crypto/data-protection.js';
 import type { EventBus } from '../events/bus.js';
 import type { SmsGateway } from './gateway.js';
@@ -10,7 +10,7 @@ import { log, withLogScope } from '../observability/log.js';
  * Drains the outbox when woken (a message was queued) and every `intervalSeconds` (retries,
  * and messages queued by other processes). Never two drains at once in one process.
  */
-export function startSmsWorker(deps: { prisma: PrismaClient; dataProtection: DataProtection; gateway: SmsGateway; bus: EventBus; metrics: ServiceMetrics }, intervalSeconds: number) {
+export function startSmsWorker(deps: { database: Pick<DatabaseHandle, 'transaction'>; dataProtection: DataProtection; gateway: SmsGateway; bus: EventBus; metrics: ServiceMetrics }, intervalSeconds: number) {
   let running: Promise<unknown> = Promise.resolve();
   let queued = false;
   const wake = () => {

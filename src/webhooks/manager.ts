@@ -9,6 +9,7 @@ import type { WebhookConfig } from './config.js';
 import { newWebhookSecret } from './signer.js';
 import { resolveDestination, type Resolver } from './url-guard.js';
 import {
+  countEndpointsOf,
   createEndpointRow,
   deleteEndpointRow,
   findEndpoint,
@@ -66,7 +67,7 @@ export async function createWebhookEndpoint(
   const description = checkDescription(input.description);
   const errors = [url, description].flatMap((result) => (result.ok ? [] : result.errors));
   if (errors.length || !url.ok || !description.ok) return failed(...errors);
-  const count = await deps.prisma.webhookEndpoint.count({ where: { clientId: viewer.clientId } });
+  const count = await countEndpointsOf(deps.prisma, viewer.clientId);
   if (count >= MAX_ENDPOINTS_PER_CLIENT) {
     return failed(userError('INVALID_INPUT', `A client may have at most ${MAX_ENDPOINTS_PER_CLIENT} webhook endpoints; delete one first.`, ['input']));
   }

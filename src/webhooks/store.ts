@@ -10,6 +10,10 @@ export function createEndpointRow(
   return prisma.webhookEndpoint.create({ data });
 }
 
+export function countEndpointsOf(prisma: PrismaClient, clientId: string): Promise<number> {
+  return prisma.webhookEndpoint.count({ where: { clientId } });
+}
+
 export function findEndpoint(prisma: PrismaClient, id: string, owner: Prisma.WebhookEndpointWhereInput): Promise<WebhookEndpoint | null> {
   return prisma.webhookEndpoint.findFirst({ where: { id, ...owner } });
 }

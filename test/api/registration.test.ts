@@ -511,6 +511,23 @@ describe('verify and lookup: every reason', () => {
     expect(await lookup(srs, otherSp, { mobileNumber: who.mobileNumber })).toMatchObject({ valid: true, reason: 'OK', evidenceId: order.evidence.id });
   });
 
+  it('declined by the link (no browser): TERMS_DECLINED by the end user, the number may not sign, the link is used up', async () => {
+    const who = person();
+    const order = await identified(srs, sp, who);
+    const link = termsLink(srs, await smsTo(srs, who.mobileNumber));
+    const declined = await decideByLink(link, 'decline');
+    expect(declined.status).toBe(200);
+    expect(declined.body).toContain('data-status="DECLINED"');
+    expect((await decideByLink(link, 'accept')).status).toBe(410);
+    expect(await lookup(srs, sp, { mobileNumber: who.mobileNumber })).toMatchObject({ valid: false, reason: 'TERMS_PENDING' });
+    const after = (await orderOf(srs, sp, order.refId))!;
+    expect(after.evidence!.terms).toMatchObject({ status: 'DECLINED', decidedAt: expect.any(String) });
+    expect(after.events.filter((event) => event.type.startsWith('TERMS_'))).toEqual([
+      { type: 'TERMS_SENT', status: 'TERMINATED', actor: 'system' },
+      { type: 'TERMS_DECLINED', status: 'TERMINATED', actor: 'end-user' },
+    ]);
+  });
+
   it('OK and NAME_MISMATCH: the surname exactly (case and surrounding spaces aside), one given name, the country', async () => {
     const who = person({ givenNames: 'Anna Lea', surname: 'Zürcher', nationality: 'CH' });
     const { evidence } = await registeredAndAccepted(srs, sp, who);

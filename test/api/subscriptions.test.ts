@@ -9,7 +9,7 @@ import { graphql } from '../generated/index.js';
 import { methodGlobalId, placeOrderBrief, revokeToken, spToken, startTestService, type TestService } from '../kit.js';
 import { SimulateBriefMutation } from '../documents.js';
 import { connectWs, subscribeSse, type Collected, type WsConnection } from '../ws-kit.js';
-import { writeOrderEvents } from '../../src/services/order-transitions.js';
+import { writeOrderEvents } from '../../src/services/order-store.js';
 
 /** Open subscriptions of the service, as its /metrics reports them. */
 async function openSubscriptions(srs: TestService): Promise<number> {
@@ -234,8 +234,8 @@ describe('subscriptions', () => {
       // straight to the database, as placing a hundred orders through the API takes too long.
       const prisma = srs.service.prisma;
       const long = await prisma.order.findUniqueOrThrow({ where: { refId: refIds[0] } });
-      await prisma.$transaction((tx) =>
-        writeOrderEvents(tx, long, Array.from({ length: 210 }, () => ({ type: 'TERMS_SENT' as const, status: 'INITIALIZED' as const, previousStatus: 'INITIALIZED' as const, actor: 'test' }))),
+      await srs.service.database.transaction((sql) =>
+        writeOrderEvents(sql, long, Array.from({ length: 210 }, () => ({ type: 'TERMS_SENT' as const, status: 'INITIALIZED' as const, previousStatus: 'INITIALIZED' as const, actor: 'test' }))),
       );
       const stored = await storedEventsOf(srs, token, refIds);
       expect(stored.length).toBeGreaterThan(200);
