@@ -18,7 +18,8 @@ import { startEventFeed } from './events/feed.js';
 import { ensureSimulatorClients } from './partners/simulators.js';
 import { createPartnerRegistry, servedIssuers, simulatedIssuers } from './partners/registry.js';
 import { listIdentificationMethods, seedCatalogue } from './services/methods.js';
-import { cancelOrder, importEvidence, placeOrder, reportIdentificationStatus, visibleOrders, type OrderServiceDeps } from './services/orders.js';
+import { cancelOrder, importEvidence, placeOrder, reportIdentificationStatus, type OrderServiceDeps } from './services/orders.js';
+import { countVisibleOrders, findImportedEvidence, findOrderWithHistory, findVisibleEvidence, findVisibleOrder, latestEventOfVisibleOrder, listVisibleOrders } from './services/order-queries.js';
 import { recordTermsDecisionBySp } from './services/terms.js';
 import { verifyMobileNumber } from './services/verification.js';
 import { billingReport } from './services/billing.js';
@@ -97,7 +98,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
   const metrics = createMetrics({ prisma, openSubscriptions: () => eventFeed.listeners, webSocketConnections: () => webSocketConnections() });
   const orderTokens = createOrderTokens(oidc, dataProtection);
   const { connectors, simulators } = createPartnerRegistry(config, { prisma, database, secrets: simulatorSecrets, dataProtection });
-  const smsWorker = startSmsWorker({ prisma, dataProtection, gateway: createSmsGateway(config.sms, metrics), bus, metrics }, config.smsOutboxSweepSeconds);
+  const smsWorker = startSmsWorker({ database, dataProtection, gateway: createSmsGateway(config.sms, metrics), bus, metrics }, config.smsOutboxSweepSeconds);
   const webhookWorker = startWebhookWorker({ prisma, dataProtection, bus, metrics, config: config.webhooks });
   const rateLimiter = createClientRateLimiter(prisma, { ...config.rateLimit, redisUrl: config.redisUrl, databaseUrl: config.databaseUrl });
 
@@ -130,14 +131,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
   return {
     config,
     database,
-    /** For Pothos' prisma plugin and the reads of resolvers (each filtered by visibleOrders). */
+    /** For Pothos' prisma plugin: the relations it loads under a row the viewer could already see. */
     prisma,
     metrics,
     /** oidc-provider's request handler, mounted at OIDC_MOUNT_PATH. */
     oidcCallback: oidc.callback(),
     /** The built-in partner simulators served here (under /ipsp/). */
     simulators,
-    termsPages: createTermsPages({ prisma, bus, termsVersion: config.termsVersion }),
+    termsPages: createTermsPages({ prisma, database, bus, termsVersion: config.termsVersion }),
     dashboard: createDashboard({ prisma, oidc, dataProtection, config }),
     auth: {
       bearer,
@@ -161,8 +162,12 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
       /** The target URL as the service provider gets it (it is stored sealed: it carries the order token). */
       targetUrlOf: (order: Pick<Order, 'targetUrl'>) => orderTokens.openSecret(order.targetUrl),
       /** One of the viewer's orders with its method, events and evidence (REST's identification view). */
-      withHistory: (viewer: Viewer, refId: string) =>
-        prisma.order.findFirst({ where: { refId, ...visibleOrders(viewer) }, include: { method: true, events: { orderBy: { sequence: 'asc' } }, evidence: true } }),
+      withHistory: withViewer(findOrderWithHistory, prisma),
+      /** Reads for the GraphQL API, each within what the viewer may see. */
+      find: withViewer(findVisibleOrder, prisma),
+      list: withViewer(listVisibleOrders, prisma),
+      count: withViewer(countVisibleOrders, prisma),
+      latestEventOf: withViewer(latestEventOfVisibleOrder, prisma),
       /** The mobile number an order is about: its evidence's, else the one in the service provider's initial data. */
       mobileNumberOf: (order: Pick<Order, 'initialDataSealed'> & { evidence: Pick<Evidence, 'mobileNumberSealed'> | null }) =>
         order.evidence
@@ -171,6 +176,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
     },
     evidence: {
       import: withViewer(importEvidence, orderDeps),
+      find: withViewer(findVisibleEvidence, prisma),
+      /** The evidence a partner has just imported, for the mutation's answer. */
+      imported: (id: string, selection: Parameters<typeof findImportedEvidence>[2]) => findImportedEvidence(prisma, id, selection),
       mobileNumberOf: (evidence: Pick<Evidence, 'mobileNumberSealed'>) => dataProtection.open<string>(evidence.mobileNumberSealed),
       subjectOf: (evidence: Pick<Evidence, 'personalDataSealed'>) => dataProtection.open<{ subject: EvidenceSubject }>(evidence.personalDataSealed).subject,
     },

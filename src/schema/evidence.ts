@@ -74,7 +74,6 @@ builder.queryField('evidence', (t) =>
     description: 'One evidence by its global id, if it belongs to one of your orders (an IPSP: of its issuer).',
     authScopes: { readOrders: true },
     args: { id: t.arg.id({ required: true, description: 'The evidence’s global id.' }) },
-    resolve: (query, _root, { id }, context) =>
-      context.app.prisma.evidence.findFirst({ ...query, where: { id: evidenceIdFrom(String(id)), order: visibleOrders(context.viewer) } }),
+    resolve: (query, _root, { id }, context) => context.app.evidence.find(context.viewer, evidenceIdFrom(String(id)), query),
   }),
 );

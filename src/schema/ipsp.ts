@@ -84,7 +84,7 @@ const ImportEvidencePayload = builder
         resolve: (query, payload, _args, context) => {
           // Read on every path: a refusal that skipped it failed the unused-query check (NODE_ENV=test).
           const selection = { ...query };
-          return payload.evidenceId ? context.app.prisma.evidence.findUnique({ ...selection, where: { id: payload.evidenceId } }) : null;
+          return payload.evidenceId ? context.app.evidence.imported(payload.evidenceId, selection) : null;
         },
       }),
       order: t.field({ type: OrderType, nullable: true, description: 'The order; null when refused.', resolve: (payload) => payload.order }),

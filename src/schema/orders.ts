@@ -5,7 +5,6 @@ import { ORDER_STATUSES } from '../domain/order-status.js';
 import type { Order } from '../generated/prisma/client.js';
 import type { Result, UserError } from '../domain/user-errors.js';
 import { visibleOrders } from '../auth/visibility.js';
-import { orderListWhere } from '../services/order-queries.js';
 
 /**
  * For the nodes that belong to an order: read by its service provider and its issuer's partner
@@ -178,8 +177,7 @@ builder.queryField('order', (t) =>
     description: 'One of your orders by reference id (an IPSP: of its issuer); null when there is none.',
     authScopes: { readOrders: true },
     args: { refId: t.arg.id({ required: true, description: 'The reference id.' }) },
-    resolve: (query, _root, { refId }, context) =>
-      context.app.prisma.order.findFirst({ ...query, where: { refId: String(refId), ...visibleOrders(context.viewer) } }),
+    resolve: (query, _root, { refId }, context) => context.app.orders.find(context.viewer, String(refId), query),
   }),
 );
 
@@ -199,19 +197,13 @@ builder.queryField('orders', (t) =>
     {
       type: 'Order',
       cursor: 'id',
-      totalCount: (_parent, args, context) =>
-        context.app.prisma.order.count({ where: orderListWhere(context.viewer, args.filter, decodeMethodId) }),
+      totalCount: (_parent, args, context) => context.app.orders.count(context.viewer, args.filter, decodeMethodId),
       description: 'Your orders (an IPSP: its issuer’s), newest first, a page at a time.',
       authScopes: { readOrders: true },
       defaultSize: 20,
       maxSize: 100,
       args: { filter: t.arg({ type: OrderFilter }) },
-      resolve: (query, _root, args, context) =>
-        context.app.prisma.order.findMany({
-          ...query,
-          where: orderListWhere(context.viewer, args.filter, decodeMethodId),
-          orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-        }),
+      resolve: (query, _root, args, context) => context.app.orders.list(context.viewer, args.filter, decodeMethodId, query),
     },
     { name: 'OrderConnection', description: 'A page of orders.' },
     { name: 'OrderEdge', description: 'An order in a page.' },

@@ -38,14 +38,13 @@ builder.subscriptionField('orderStatusChanged', (t) =>
     authScopes: { readOrders: true },
     args: { refId: t.arg.id({ required: true, description: 'The order’s reference id.' }) },
     subscribe: async (_root, { refId }, context) => {
-      const order = await context.app.prisma.order.findFirst({ where: { refId: String(refId), ...visibleOrders(context.viewer) }, select: { id: true, refId: true } });
+      const order = await context.app.orders.latestEventOf(context.viewer, String(refId));
       if (!order) throw new GraphQLError(`No order ${refId} of yours.`, { extensions: { code: 'NOT_FOUND' } });
-      const latest = await context.app.prisma.orderEvent.findFirst({ where: { orderId: order.id }, orderBy: { sequence: 'desc' }, select: { sequence: true } });
       return orderEventStream({
         ...streamOptions(context),
-        where: { orderId: order.id },
-        matches: (item) => item.event.orderId === order.id,
-        afterSequence: latest ? latest.sequence - 1n : 0n,
+        where: { orderId: order.orderId },
+        matches: (item) => item.event.orderId === order.orderId,
+        afterSequence: order.latestSequence === null ? 0n : order.latestSequence - 1n,
       });
     },
     resolve: (query, payload, _args, context) => loadEvent(query, payload, context),
