@@ -30,6 +30,9 @@ async function replaceEditorText(page: Page, container: string, text: string): P
   await page.keyboard.press('ControlOrMeta+A');
   await page.keyboard.press('Delete');
   await page.keyboard.insertText(text);
+  // GraphiQL parses an edited document after a debounce; an Execute before that runs with the
+  // previous document's operation name ("Cannot infer operation Live").
+  await page.waitForTimeout(500);
 }
 
 /** The visible text of GraphiQL's response pane. */
