@@ -1,8 +1,9 @@
-// lookup through POST /graphql (bearer token, yoga, Pothos, the audit record) against its floor
-// (bench/floor-lookup-server.ts: node:http + pg, one indexed SELECT on a table of its own), which
-// judges it, and against the same-statements baseline (bench/baseline-server.ts: node:http + pg
-// running the service's four statements, its audit INSERT committed per request) for information.
-// All three under the same load, one after another, in one run.
+// lookup through POST /graphql (bearer token, yoga, Pothos, the audit record) and through the
+// REST route POST /api/evidences/lookup (the same service function and audit, no GraphQL) against
+// their floor (bench/floor-lookup-server.ts: node:http + pg, one indexed SELECT on a table of its
+// own), which judges them, and against the same-statements baseline (bench/baseline-server.ts:
+// node:http + pg running the service's four statements, its audit INSERT committed per request)
+// for information. All under the same load, one after another, in one run.
 import pg from 'pg';
 import { createDatabase, describeLoad, freePort, LOOKUP, mobileNumber, profileFlags, runLoad, seedRegistrations, spawnTsNode, startService, waitForHttp, type Child } from '../harness.js';
 import { cpuBoundRatio, cpuPerRequestFigures, info, lessIsBetter, moreIsBetter } from '../report.js';
@@ -33,6 +34,17 @@ async function auditCommits(databaseUrl: string, since: Date): Promise<{ rows: n
 interface LookupAnswer {
   data?: { lookup?: { valid: boolean; reason: string; evidenceId: string | null } };
   errors?: unknown[];
+}
+
+const REST_LOOKUP_PATH = '/api/evidences/lookup';
+
+function isRestLookupAnswer(status: number, body: string): boolean {
+  if (status !== 200) return false;
+  try {
+    return typeof (JSON.parse(body) as { reason?: unknown }).reason === 'string';
+  } catch {
+    return false;
+  }
 }
 
 function isLookupAnswer(status: number, body: string): boolean {
@@ -70,6 +82,8 @@ async function run(options: BenchOptions): Promise<ScenarioResult> {
 
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
   const bodyOf = (number: string) => JSON.stringify({ query: LOOKUP, variables: { input: { mobileNumber: number } } });
+  // The REST route takes the number without its + (the commercial SRS's msisdn).
+  const restBodyOf = (number: string) => JSON.stringify({ msisdn: number.slice(1) });
   const ask = async (url: string, number: string) => (await (await fetch(`${url}/graphql`, { method: 'POST', headers, body: bodyOf(number) })).json()) as LookupAnswer;
 
   // The comparison means something only if all answer alike: the same-statements baseline reads
@@ -84,19 +98,21 @@ async function run(options: BenchOptions): Promise<ScenarioResult> {
     const verdict = (answer: LookupAnswer) => JSON.stringify([answer.data?.lookup?.valid, answer.data?.lookup?.reason, answer.data?.lookup?.evidenceId === null]);
     if (verdict(fromService) !== verdict(fromFloor)) throw new Error(`The floor answers differently for ${number}: service ${JSON.stringify(fromService)}, floor ${JSON.stringify(fromFloor)}`);
     answers[number] = fromService.data?.lookup?.reason;
+    const fromRest = (await (await fetch(`${service.url}${REST_LOOKUP_PATH}`, { method: 'POST', headers, body: restBodyOf(number) })).json()) as { reason?: string };
+    if (fromRest.reason !== fromService.data?.lookup?.reason) throw new Error(`REST answers differently for ${number}: ${JSON.stringify(fromRest)}, GraphQL ${JSON.stringify(fromService)}`);
   }
 
   let next = 0;
-  const load = (url: string, child: Child, name: string, databaseUrl: string) =>
+  const load = (url: string, child: Child, name: string, databaseUrl: string, rest = false) =>
     runLoad({
       url,
-      path: '/graphql',
+      path: rest ? REST_LOOKUP_PATH : '/graphql',
       headers,
-      body: () => bodyOf(numbers[next++ % numbers.length]),
+      body: () => (rest ? restBodyOf : bodyOf)(numbers[next++ % numbers.length]),
       connections: options.connections,
       durationSeconds: options.durationSeconds,
       warmupSeconds: options.warmupSeconds,
-      accept: isLookupAnswer,
+      accept: rest ? isRestLookupAnswer : isLookupAnswer,
       watch: { service: service.child.pid, floor: floor.child.pid, bare: bare.child.pid },
       databaseUrl,
       profile: options.cpuProfile ? { child, name } : undefined,
@@ -106,6 +122,8 @@ async function run(options: BenchOptions): Promise<ScenarioResult> {
   console.log(describeLoad('graphql lookup', viaGraphql));
   const audit = await auditCommits(service.env.DATABASE_URL, serviceLoadStarted);
   console.log(`  audit rows per commit (graphql, warm-up included): ${(audit.rows / Math.max(1, audit.commits)).toFixed(1)} (${audit.rows} rows in ${audit.commits} commits)`);
+  const viaRest = await load(service.url, service.child, 'lookup-service-rest', service.env.DATABASE_URL, true);
+  console.log(describeLoad('REST lookup', viaRest));
   const viaFloor = await load(floor.url, floor.child, 'lookup-floor', floorDatabaseUrl);
   console.log(describeLoad('floor lookup (one SELECT)', viaFloor));
   const viaBare = await load(bare.url, bare.child, 'lookup-bare', service.env.DATABASE_URL);
@@ -133,6 +151,21 @@ async function run(options: BenchOptions): Promise<ScenarioResult> {
       }),
       moreIsBetter({
         scenario: 'lookup',
+        figure: 'REST POST /api/evidences/lookup (same service function and audit, no GraphQL): throughput vs the floor',
+        value: viaRest.rps,
+        unit: 'req/s',
+        reference: { kind: 'baseline', label: 'floor', value: viaFloor.rps },
+        minRatio: TARGET_RATIO,
+      }),
+      lessIsBetter({
+        scenario: 'lookup',
+        figure: 'REST p99 latency vs the floor',
+        value: viaRest.latencyMs.p99,
+        unit: 'ms',
+        reference: { kind: 'baseline', label: 'floor', value: viaFloor.latencyMs.p99 },
+      }),
+      moreIsBetter({
+        scenario: 'lookup',
         figure: 'throughput vs node:http + pg running the same 4 statements (audit committed per request)',
         value: viaGraphql.rps,
         unit: 'req/s',
@@ -146,19 +179,22 @@ async function run(options: BenchOptions): Promise<ScenarioResult> {
         reference: { kind: 'baseline', label: 'bare', value: viaBare.latencyMs.p99 },
       }),
       info({ scenario: 'lookup', figure: 'failed responses (graphql)', value: viaGraphql.failed + viaGraphql.errors, unit: '' }),
+      info({ scenario: 'lookup', figure: 'failed responses (REST)', value: viaRest.failed + viaRest.errors, unit: '' }),
       info({ scenario: 'lookup', figure: 'audit rows per commit (graphql; bare: 1)', value: audit.rows / Math.max(1, audit.commits), unit: '' }),
       cpuBoundRatio('lookup', 'lookup', [viaGraphql, 'service'], ['floor', viaFloor, 'floor']),
+      cpuBoundRatio('lookup', 'REST lookup', [viaRest, 'service'], ['floor', viaFloor, 'floor']),
       ...cpuPerRequestFigures('lookup', 'lookup', [
         ['service', viaGraphql, 'service'],
+        ['service over REST', viaRest, 'service'],
         ['floor', viaFloor, 'floor'],
         ['same statements', viaBare, 'bare'],
       ]),
     ],
-    details: { seededAnswers: answers, note, graphql: viaGraphql, floor: viaFloor, bare: viaBare, audit },
+    details: { seededAnswers: answers, note, graphql: viaGraphql, rest: viaRest, floor: viaFloor, bare: viaBare, audit },
   };
 }
 export const lookupScenario: Scenario = {
   name: 'lookup',
-  description: 'GraphQL lookup vs its floor (node:http + pg, one indexed SELECT), and vs a bare server running the same SQL',
+  description: 'GraphQL and REST lookup vs their floor (node:http + pg, one indexed SELECT), and vs a bare server running the same SQL',
   run,
 };
