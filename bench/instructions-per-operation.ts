@@ -40,7 +40,7 @@ try {
   const token = ((await tr.json()) as { access_token: string }).access_token;
   const LOOKUP = `query BenchLookup($input: LookupInput!) {\n  lookup(input: $input) { valid reason evidenceId validUntil expiresWithin90Days }\n}`;
   const PLACE = `mutation BenchPlaceOrder($input: PlaceOrderInput!) {\n  placeOrder(input: $input) { order { refId status } userErrors { code message } }\n}`;
-  const methodId = Buffer.from('Method:test-video').toString('base64');
+  const methodId = Buffer.from('IdentificationMethod:test-video').toString('base64');
   let serial = 0;
   const body = () => {
     const i = serial++;
