@@ -46,6 +46,8 @@ interface WindowCount {
   unshared: number;
   /** The part of unshared spent in the current window (what the window still has to count). */
   unsharedInWindow: number;
+  /** Spent in this window and on its way to the shared counter: counted until its total is back. */
+  sharing: number;
 }
 
 /**
@@ -66,15 +68,16 @@ export class SharedWindowCounter {
   spend(key: string, now: number): { refusedForMs?: number } {
     let count = this.counts.get(key);
     if (!count) {
-      count = { shared: 0, windowEnds: now + this.durationMs, unshared: 0, unsharedInWindow: 0 };
+      count = { shared: 0, windowEnds: now + this.durationMs, unshared: 0, unsharedInWindow: 0, sharing: 0 };
       this.counts.set(key, count);
     } else if (count.windowEnds <= now) {
       // A new window (the shared counter may have one running already: the next exchange says).
       count.shared = 0;
       count.unsharedInWindow = 0;
+      count.sharing = 0;
       count.windowEnds = now + this.durationMs;
     }
-    if (count.shared + count.unsharedInWindow >= this.points) return { refusedForMs: count.windowEnds - now };
+    if (count.shared + count.sharing + count.unsharedInWindow >= this.points) return { refusedForMs: count.windowEnds - now };
     count.unshared++;
     count.unsharedInWindow++;
     return {};
@@ -100,15 +103,18 @@ export class SharedWindowCounter {
         count.shared += spentInWindow;
         continue;
       }
+      count.sharing += spentInWindow;
       exchanges.push(
         (spent > 0 ? this.store.penalty(key, spent) : this.store.get(key)).then(
           (total) => {
             // What was spent here meanwhile stays unshared, for the next exchange.
+            count.sharing = Math.max(0, count.sharing - spentInWindow);
             count.shared = total?.consumedPoints ?? 0;
             if (total && total.msBeforeNext >= 0) count.windowEnds = Date.now() + total.msBeforeNext;
           },
           (error: unknown) => {
             // The store failed: this process goes on counting in its own memory.
+            count.sharing = Math.max(0, count.sharing - spentInWindow);
             count.shared += spentInWindow;
             log().debug({ err: error }, 'The rate limit store failed');
           },

@@ -47,6 +47,19 @@ describe('SharedWindowCounter', () => {
     expect(admittedOf(first, 5) + admittedOf(second, 5)).toBe(0);
   });
 
+  it('counts what is on its way to the store until the store has answered', async () => {
+    const store = new RateLimiterMemory({ points: 10, duration: 1 });
+    let answer = () => {};
+    const slow = { penalty: (key: string, points: number) => new Promise<void>((resolve) => (answer = resolve)).then(() => store.penalty(key, points)), get: store.get.bind(store) };
+    const counter = new SharedWindowCounter(10, 1000, slow as unknown as RateLimiterMemory);
+    expect(admittedOf(counter, 6)).toBe(6);
+    const exchange = counter.share();
+    expect(admittedOf(counter, 10)).toBe(4);
+    answer();
+    await exchange;
+    expect(admittedOf(counter, 10)).toBe(0);
+  });
+
   it('goes on counting alone when the store fails', async () => {
     const failing = { penalty: () => Promise.reject(new Error('store down')) };
     const counter = new SharedWindowCounter(5, 1000, failing as unknown as RateLimiterMemory);
