@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { errors, type Adapter, type AdapterConstructor, type AdapterPayload } from 'oidc-provider';
 import type { DatabaseHandle } from '../db/adapter.js';
+import { perTurnBatches } from '../db/per-turn-batches.js';
 
 export interface OidcStorageOptions {
   /**
@@ -124,29 +125,6 @@ export function createOidcAdapter(options: OidcStorageOptions & { clients?: Retu
  */
 export function storedIdOf(id: string): string {
   return createHash('sha256').update(id).digest('base64url');
-}
-
-/**
- * Collects the requests made during one turn of the event loop and runs them together when it
- * ends. Requests under the same key are one request (the last one made). `run` answers a batch
- * with a function from key to answer; if it fails, every request of the batch fails with it.
- */
-function perTurnBatches<Request, Answer>(run: (requests: Map<string, Request>) => Promise<(key: string) => Answer>) {
-  let collecting: { requests: Map<string, Request>; answers: Promise<(key: string) => Answer> } | undefined;
-  return (key: string, request: Request): Promise<Answer> => {
-    if (!collecting) {
-      const requests = new Map<string, Request>();
-      const answers = new Promise<(key: string) => Answer>((resolve) =>
-        setImmediate(() => {
-          collecting = undefined;
-          resolve(run(requests));
-        }),
-      );
-      collecting = { requests, answers };
-    }
-    collecting.requests.set(key, request);
-    return collecting.answers.then((answerFor) => answerFor(key));
-  };
 }
 
 interface PayloadWrite {

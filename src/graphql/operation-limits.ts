@@ -83,9 +83,28 @@ export function useOperationLimits(limits: OperationLimits): Plugin[] {
 }
 
 function useRowLimit(maxRows: number): Plugin {
+  // The count of a document that reads no variable for it (no `first: $n`, no `ids: $ids`) is
+  // the same on every request: kept per parsed document (yoga's parse cache hands the same
+  // DocumentNode for the same text) and operation. One that reads a variable is counted anew.
+  const fixedCounts = new WeakMap<DocumentNode, Map<string, number | 'depends on variables'>>();
   return {
     onExecute({ args, setResultAndStopExecution }) {
-      const rows = rowsRequested(args.schema, args.document, args.operationName ?? undefined, args.variableValues ?? {});
+      let counts = fixedCounts.get(args.document);
+      if (!counts) fixedCounts.set(args.document, (counts = new Map()));
+      const operationKey = args.operationName ?? '';
+      let rows = counts.get(operationKey);
+      if (rows === undefined || rows === 'depends on variables') {
+        const variables = (args.variableValues ?? {}) as Record<string, unknown>;
+        let readVariables = false;
+        const watched = new Proxy(variables, {
+          get(target, name) {
+            readVariables = true;
+            return Reflect.get(target, name);
+          },
+        });
+        rows = rowsRequested(args.schema, args.document, args.operationName ?? undefined, watched);
+        if (counts.get(operationKey) === undefined) counts.set(operationKey, readVariables ? 'depends on variables' : rows);
+      }
       if (rows > maxRows) {
         setResultAndStopExecution({ errors: [limitExceeded('rows', `The operation asks for up to ${rows} rows; the limit is ${maxRows}.`)] });
       }

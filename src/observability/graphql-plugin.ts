@@ -19,9 +19,18 @@ export function describeOperation(document: DocumentNode, operationName?: string
 
 /** Times every GraphQL operation into the metrics and names it in the request's log line. */
 export function useOperationMetrics(metrics: ServiceMetrics): Plugin {
+  // Named once per parsed document (yoga's parse cache hands the same one for the same text).
+  const described = new WeakMap<DocumentNode, Map<string, { operation: string; type: string }>>();
+  const describe = (document: DocumentNode, operationName: string | null | undefined) => {
+    let byName = described.get(document);
+    if (!byName) described.set(document, (byName = new Map()));
+    let description = byName.get(operationName ?? '');
+    if (!description) byName.set(operationName ?? '', (description = describeOperation(document, operationName)));
+    return description;
+  };
   const timed = (document: DocumentNode, operationName: string | null | undefined) => {
     const started = performance.now();
-    const { operation, type } = describeOperation(document, operationName);
+    const { operation, type } = describe(document, operationName);
     noteOperation(operation);
     return (failed: boolean) => metrics.observeOperation(operation, type, failed ? 'error' : 'ok', (performance.now() - started) / 1000);
   };

@@ -7,7 +7,6 @@ import { GraphQLError } from 'graphql';
 import type { App } from '../app.js';
 import type { Viewer } from '../auth/viewer.js';
 import { asDefinition } from '../services/methods.js';
-import { visibleOrders } from '../auth/visibility.js';
 import { log } from '../observability/log.js';
 import { answerMediaType, EVIDENCE_MEDIA_TYPE, PROVIDER_MEDIA_TYPE, readJsonBody, RestError, sendError, sendJson } from './http.js';
 import {

@@ -11,6 +11,7 @@ import { verifyEvidence, type EvidenceFacts, type Verification } from '../domain
 import type { EvidenceSubject } from '../domain/evidence.js';
 import { failed, ok, userError, type Result } from '../domain/user-errors.js';
 import { auditBatcherFor } from './verification-audit.js';
+import { perTurnBatches } from '../db/per-turn-batches.js';
 
 export interface VerificationInput {
   mobileNumber: string;
@@ -30,6 +31,32 @@ interface EvidenceRow {
   termsLinkExpiresAt: number | null;
 }
 
+// lookup and verify are the hottest calls of the service, so the read goes to the pool directly:
+// Prisma 6 plans every query anew in WebAssembly, raw ones included, which cost more than the
+// query itself here (see BENCHMARKS.md). Times as epoch milliseconds (db/sql-values.ts). The
+// lookups of one event-loop turn share the statement (one round trip and one execution in the
+// database for all of them), so it asks for a list of numbers.
+const EVIDENCE_OF_NUMBERS = `SELECT e."mobileNumberHash", e.id, e.status::text AS status, ${epochMs('e', 'identifiedAt')}, ${epochMs('e', 'validUntil')}, e.capabilities,
+       e."personalDataSealed", t.status::text AS "termsStatus", ${epochMs('t', 'linkExpiresAt', 'termsLinkExpiresAt')}
+  FROM "Evidence" e LEFT JOIN "TermsAcceptance" t ON t."evidenceId" = e.id
+  WHERE e."mobileNumberHash" = ANY($1::text[])`;
+
+// One reader per database handle: the handle is what one process shares between its requests.
+const evidenceReaders = new WeakMap<SqlRunner, (lookupHash: string, request: undefined) => Promise<EvidenceRow[]>>();
+
+/** The evidence of a number (by its lookup hash), read with the other lookups of this turn. */
+function evidenceReaderFor(database: SqlRunner) {
+  let reader = evidenceReaders.get(database);
+  if (!reader) {
+    reader = perTurnBatches<undefined, EvidenceRow[]>(async (requests) => {
+      const rows = await database.query<EvidenceRow & { mobileNumberHash: string }>(EVIDENCE_OF_NUMBERS, [[...requests.keys()]]);
+      return (lookupHash) => rows.filter((row) => row.mobileNumberHash === lookupHash);
+    });
+    evidenceReaders.set(database, reader);
+  }
+  return reader;
+}
+
 /**
  * lookup (no name) and verify (with a distinguished name): whether the number may sign, from all
  * evidence of that number, and an audit record of the question and the answer (the number only
@@ -47,16 +74,7 @@ export async function verifyMobileNumber(
     return failed(userError('INVALID_INPUT', 'givenNames and surname must not be empty.', ['input', 'distinguishedName']));
   }
   const lookupHash = deps.dataProtection.lookupHash(mobileNumber);
-  // lookup and verify are the hottest calls of the service, so both statements go to the pool
-  // directly: Prisma 6 plans every query anew in WebAssembly, raw ones included, which cost more
-  // than the query itself here (see BENCHMARKS.md). Times as epoch milliseconds (db/sql-values.ts).
-  const rows = await deps.database.query<EvidenceRow>(
-    `SELECT e.id, e.status::text AS status, ${epochMs('e', 'identifiedAt')}, ${epochMs('e', 'validUntil')}, e.capabilities, e."personalDataSealed",
-            t.status::text AS "termsStatus", ${epochMs('t', 'linkExpiresAt', 'termsLinkExpiresAt')}
-     FROM "Evidence" e LEFT JOIN "TermsAcceptance" t ON t."evidenceId" = e.id
-     WHERE e."mobileNumberHash" = $1`,
-    [lookupHash],
-  );
+  const rows = await evidenceReaderFor(deps.database)(lookupHash, undefined);
   const facts: EvidenceFacts[] = rows.map((row) => ({
     id: row.id,
     status: row.status,

@@ -509,6 +509,11 @@ describe('verify and lookup: every reason', () => {
     }
     // Lookup needs no relation to the order: another service provider gets the same answer.
     expect(await lookup(srs, otherSp, { mobileNumber: who.mobileNumber })).toMatchObject({ valid: true, reason: 'OK', evidenceId: order.evidence.id });
+    // Concurrent lookups share one read of the evidence: each still gets the answer for its own number.
+    const unknown = freshNumber();
+    const together = await Promise.all([who.mobileNumber, unknown, who.mobileNumber, unknown].map((mobileNumber) => lookup(srs, sp, { mobileNumber })));
+    expect(together.map((answer) => answer.reason)).toEqual(['OK', 'NO_EVIDENCE', 'OK', 'NO_EVIDENCE']);
+    expect(together.map((answer) => answer.evidenceId)).toEqual([order.evidence.id, null, order.evidence.id, null]);
   });
 
   it('declined by the link (no browser): TERMS_DECLINED by the end user, the number may not sign, the link is used up', async () => {

@@ -90,3 +90,24 @@ describe('the default operation limits', () => {
     expect(rowsRequested(schema, parse('query($ids: [ID!]!) { nodes(ids: $ids) { id } }'), undefined, { ids: Array(5000).fill('x') })).toBe(5000);
   });
 });
+
+describe('the row limit, counted once per document when no variable changes it', () => {
+  const codesOf = async (query: string, variables: Record<string, unknown> = {}) => {
+    const response = await yoga.fetch('http://yoga/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+    const body = (await response.json()) as { errors?: Array<{ extensions?: { limit?: string } }> };
+    return (body.errors ?? []).map((error) => error.extensions?.limit);
+  };
+
+  it('sees the variables of every request, also for a document it has counted before', async () => {
+    const query = 'query($n: Int) { orders(first: $n) { totalCount } }';
+    expect(await codesOf(query, { n: 5 })).not.toContain('rows');
+    expect(await codesOf(query, { n: limits.maxRows + 1 })).toContain('rows');
+    expect(await codesOf(query, { n: 5 })).not.toContain('rows');
+  });
+
+  it('refuses a document over the limit every time it comes', async () => {
+    const query = `{ a: orders(first: ${limits.maxRows}) { totalCount } b: orders(first: 1) { totalCount } }`;
+    expect(await codesOf(query)).toContain('rows');
+    expect(await codesOf(query)).toContain('rows');
+  });
+});
