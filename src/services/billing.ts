@@ -27,7 +27,8 @@ export async function billingReport(prisma: PrismaClient, viewer: Viewer, from: 
   if (end < start) return failed(userError('INVALID_INPUT', 'to must not be before from.', ['to']));
   const endExclusive = new Date(end.getTime() + 24 * 60 * 60 * 1000);
   const where: Prisma.EvidenceWhereInput = {
-    createdAt: { gte: start, lt: endExclusive },
+    // The day after 9999-12-31 is beyond what the database stores (years 1 to 9999 here): no bound is needed then.
+    createdAt: endExclusive.getUTCFullYear() > 9999 ? { gte: start } : { gte: start, lt: endExclusive },
     order: { status: 'TERMINATED', ...visibleOrders(viewer) },
   };
   const rows = await prisma.evidence.findMany({ where, select: { createdAt: true, methodName: true, issuer: true, order: { select: { clientId: true, externalId: true } } } });

@@ -1060,6 +1060,9 @@ describe('billing', () => {
       expect(await billing(own, a, dayOffset(-40), dayOffset(40))).toStrictEqual([line('a', 2), line('b', 1)]);
       expect(await billing(own, a, dayOffset(-40), dayOffset(-1))).toStrictEqual([]);
       expect(await billing(own, a, dayOffset(1), dayOffset(40))).toStrictEqual([]);
+      // The calendar's ends: the day after 9999-12-31 is no date the database stores.
+      expect(await billing(own, a, '9999-12-31', '9999-12-31')).toStrictEqual([]);
+      expect(await billing(own, a, '0001-01-01', '9999-12-31')).toStrictEqual([line('a', 2), line('b', 1)]);
       const none = await spToken(own);
       expect(await billing(own, none, today(), today())).toStrictEqual([]);
 
