@@ -51,6 +51,24 @@ describe('createAuditBatcher', () => {
     await Promise.all(records);
   });
 
+  it('by default, writes the rows of one event-loop turn together, and those of the next turn while the first batch commits', async () => {
+    const { database, statements } = heldDatabase();
+    const batcher = createAuditBatcher(database);
+    const firstTurn = [batcher.record(row(0)), batcher.record(row(1)), batcher.record(row(2))];
+    await expect.poll(() => statements.length).toBe(1);
+    expect(statements[0].params[0]).toEqual(['id-0', 'id-1', 'id-2']);
+    const nextTurn = [batcher.record(row(3)), batcher.record(row(4))];
+    // The second batch does not wait for the first one's commit.
+    await expect.poll(() => statements.length).toBe(2);
+    expect(statements[1].params[0]).toEqual(['id-3', 'id-4']);
+    expect(await settled([...firstTurn, ...nextTurn])).toEqual(Array(5).fill('pending'));
+    statements[1].finish();
+    await Promise.all(nextTurn);
+    expect(await settled(firstTurn)).toEqual(Array(3).fill('pending'));
+    statements[0].finish();
+    await Promise.all(firstTurn);
+  });
+
   it('writes a batch at once when it is full, and queues later rows for the next batch', async () => {
     const { database, statements } = heldDatabase();
     const batcher = createAuditBatcher(database, { delayMs: 60_000, maxRows: 3 });
