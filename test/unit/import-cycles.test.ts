@@ -65,6 +65,14 @@ function cycles(graph: Map<string, string[]>): string[][] {
   return found;
 }
 
+const PRISMA_OPERATIONS = 'find\\w*|create\\w*|update\\w*|upsert|delete\\w*|count|aggregate|groupBy';
+const CLIENT_QUERY = new RegExp(`\\w+\\.client\\s*\\.(?:${PRISMA_OPERATIONS})\\(|(?:INSERT INTO|UPDATE|DELETE FROM)\\s+"Client"`, 'g');
+
+/** Statements on the Client table in a module's text: Prisma's client delegate, or an SQL write. */
+function clientQueriesIn(text: string): string[] {
+  return [...text.matchAll(CLIENT_QUERY)].map((match) => match[0]);
+}
+
 describe('the import graph of src/', () => {
   it('has no cycle', () => {
     const files = sourceFiles(SRC);
@@ -83,6 +91,20 @@ describe('the import graph of src/', () => {
       .filter((file) => file.startsWith(path.join(SRC, 'events') + path.sep))
       .flatMap((file) => importsOf(file, modules).filter((target) => !allowed.some((prefix) => target === prefix || target.startsWith(prefix + path.sep))).map((target) => `${path.relative(SRC, file)} -> ${path.relative(SRC, target)}`));
     expect(reaching).toEqual([]);
+  });
+
+  it('leaves the Client table to its store: no other module queries it through Prisma or writes it in SQL', () => {
+    const store = path.join(SRC, 'auth', 'client-store.ts');
+    const querying = sourceFiles(SRC)
+      .filter((file) => file !== store)
+      .flatMap((file) => clientQueriesIn(fs.readFileSync(file, 'utf8')).map((use) => `${path.relative(SRC, file)}: ${use}`));
+    expect(querying).toEqual([]);
+  });
+
+  it('recognises a query of the Client table', () => {
+    expect(clientQueriesIn('await tx.client.findUnique({ where: { id } });\nprisma.client\n  .count()')).toEqual(['tx.client.findUnique(', 'prisma.client\n  .count(']);
+    expect(clientQueriesIn('`UPDATE "Client" SET enabled = false`')).toEqual(['UPDATE "Client"']);
+    expect(clientQueriesIn('deps.prisma.clientId; redis.client; LEFT JOIN "Client" requester')).toEqual([]);
   });
 
   it('finds a cycle when there is one', () => {
