@@ -4,12 +4,12 @@
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { DatabaseHandle } from '../db/adapter.js';
 import type { Invalidation } from '../events/bus.js';
-import { createClient, disableClient, InvalidClientInputError, listClients } from '../auth/clients.js';
+import { createClient, disableClient, InvalidClientInputError } from '../auth/clients.js';
+import { listClients, setClientRateLimit } from '../auth/client-store.js';
 import { rotateServiceKey } from '../auth/service-keys.js';
 import { EVIDENCE_KEY_PURPOSE } from '../crypto/evidence-signing.js';
 import { revokeEvidence } from '../services/evidence-admin.js';
 import type { DataProtection } from '../crypto/data-protection.js';
-import { setClientRateLimit } from '../graphql/client-rate-limit.js';
 
 /** What the commands need from whoever runs them. */
 export interface AdminContext {

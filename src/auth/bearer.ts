@@ -4,6 +4,7 @@ import type { PrismaClient } from '../generated/prisma/client.js';
 import type { Viewer } from './viewer.js';
 import type { Scope } from './scopes.js';
 import { orderClaimsOf } from './order-tokens.js';
+import { findClient } from './client-store.js';
 
 function unauthenticated(message: string): GraphQLError {
   return new GraphQLError(message, {
@@ -24,7 +25,8 @@ export async function authenticateBearer(provider: Provider, prisma: PrismaClien
   if (!token) throw unauthenticated('The access token is unknown, expired or revoked.');
   // Order tokens travel in target URLs to end users and partners; they open no API.
   if (orderClaimsOf(token.extra)) throw unauthenticated('An order token is not an API access token.');
-  const client = await prisma.client.findUnique({ where: { id: token.clientId } });
+  // oidc-provider issues a client-credentials token only to a client, so it always names one.
+  const client = await findClient(prisma, token.clientId!);
   if (!client?.enabled) throw unauthenticated('The client of this access token is disabled.');
   return {
     clientId: client.id,

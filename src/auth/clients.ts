@@ -2,6 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { PrismaClient, Client } from '../generated/prisma/client.js';
 import { METHOD_CATALOGUE } from '../domain/catalogue.js';
 import { CLIENT_ROLES, SCOPES_BY_ROLE, type ClientRole, type Scope } from './scopes.js';
+import { disableClientRow, insertClient } from './client-store.js';
 
 export interface NewClientInput {
   name: string;
@@ -60,29 +61,22 @@ export function validateNewClient(input: NewClientInput): { name: string; role: 
 export async function createClient(prisma: PrismaClient, input: NewClientInput): Promise<{ client: Client; clientSecret: string }> {
   const values = validateNewClient(input);
   const clientSecret = randomBytes(32).toString('base64url');
-  const client = await prisma.client.create({
-    data: {
-      id: `srs_${randomBytes(12).toString('base64url')}`,
-      name: values.name,
-      role: values.role,
-      issuer: values.issuer,
-      scopes: values.scopes,
-      secretHash: hashClientSecret(clientSecret),
-    },
+  const client = await insertClient(prisma, {
+    id: `srs_${randomBytes(12).toString('base64url')}`,
+    name: values.name,
+    role: values.role,
+    issuer: values.issuer,
+    scopes: values.scopes,
+    secretHash: hashClientSecret(clientSecret),
   });
   return { client, clientSecret };
-}
-
-export function listClients(prisma: PrismaClient): Promise<Client[]> {
-  return prisma.client.findMany({ orderBy: { createdAt: 'asc' } });
 }
 
 /** Disables a client and revokes every token it holds; returns null for an unknown id. */
 export async function disableClient(prisma: PrismaClient, clientId: string): Promise<Client | null> {
   return prisma.$transaction(async (tx) => {
-    const found = await tx.client.findUnique({ where: { id: clientId } });
-    if (!found) return null;
-    const client = await tx.client.update({ where: { id: clientId }, data: { enabled: false } });
+    const client = await disableClientRow(tx, clientId);
+    if (!client) return null;
     await tx.oidcPayload.deleteMany({ where: { payload: { path: ['clientId'], equals: clientId } } });
     return client;
   });

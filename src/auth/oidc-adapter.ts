@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { errors, type Adapter, type AdapterConstructor, type AdapterPayload } from 'oidc-provider';
 import type { DatabaseHandle } from '../db/adapter.js';
+import { findClientMetadata, type ClientMetadataRow } from './client-store.js';
 import { perTurnBatches } from '../db/per-turn-batches.js';
 
 export interface OidcStorageOptions {
@@ -224,16 +225,6 @@ function unlessExpired(row: PayloadRow | undefined): AdapterPayload | undefined 
   return row && !(row.expiresAtMs !== null && row.expiresAtMs <= Date.now()) ? row.payload : undefined;
 }
 
-interface ClientRow {
-  id: string;
-  name: string;
-  role: string;
-  issuer: string | null;
-  scopes: string[];
-  secretHash: string;
-  enabled: boolean;
-}
-
 /**
  * Client metadata in oidc-provider's terms, read on every token request and introspection and
  * so kept in memory for `cacheSeconds`. Of a client's columns only `enabled` changes after it is
@@ -246,10 +237,7 @@ export function createClientDirectory(query: DatabaseHandle['query'], cacheSecon
     async find(clientId: string): Promise<AdapterPayload | undefined> {
       const hit = known.get(clientId);
       if (hit && hit.until > Date.now()) return hit.metadata;
-      const [client] = await query<ClientRow>(
-        `SELECT id, name, role::text AS role, issuer, scopes::text[] AS scopes, "secretHash", enabled FROM "Client" WHERE id = $1`,
-        [clientId],
-      );
+      const client = await findClientMetadata(query, clientId);
       if (!client?.enabled) {
         known.delete(clientId);
         return undefined;
@@ -265,7 +253,7 @@ export function createClientDirectory(query: DatabaseHandle['query'], cacheSecon
   };
 }
 
-function clientMetadataOf(client: ClientRow): AdapterPayload {
+function clientMetadataOf(client: ClientMetadataRow): AdapterPayload {
   return {
     client_id: client.id,
     client_name: client.name,

@@ -7,6 +7,7 @@ import pg from 'pg';
 import { RateLimiterPostgres, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { log } from '../observability/log.js';
+import { findClientRateLimit } from '../auth/client-store.js';
 
 export interface RateLimitSettings {
   /** Requests per second per client; 0: no limit. A client row may set its own (CLI). */
@@ -171,10 +172,10 @@ export function createClientRateLimiter(prisma: PrismaClient, settings: RateLimi
   const clientLimit = async (clientId: string): Promise<number> => {
     const cached = clientLimits.get(clientId);
     if (cached && cached.until > Date.now()) return cached.perSecond ?? settings.perSecond;
-    const row = await prisma.client.findUnique({ where: { id: clientId }, select: { rateLimitPerSecond: true } });
+    const perSecond = await findClientRateLimit(prisma, clientId);
     if (clientLimits.size >= MAX_CACHED_CLIENTS) clientLimits.clear();
-    clientLimits.set(clientId, { perSecond: row?.rateLimitPerSecond ?? null, until: Date.now() + CLIENT_LIMIT_CACHE_MS });
-    return row?.rateLimitPerSecond ?? settings.perSecond;
+    clientLimits.set(clientId, { perSecond, until: Date.now() + CLIENT_LIMIT_CACHE_MS });
+    return perSecond ?? settings.perSecond;
   };
 
   return {
@@ -209,14 +210,4 @@ function rateLimited(perSecond: number, msBeforeNext: number): GraphQLError {
       },
     },
   });
-}
-
-/**
- * The operator's limit for one client (`npm run cli -- clients set-rate-limit`): requests per
- * second, 0 for none, null for RATE_LIMIT_PER_CLIENT. Running processes apply it within
- * CLIENT_LIMIT_CACHE_MS. False when there is no such client.
- */
-export async function setClientRateLimit(prisma: PrismaClient, clientId: string, perSecond: number | null): Promise<boolean> {
-  const { count } = await prisma.client.updateMany({ where: { id: clientId }, data: { rateLimitPerSecond: perSecond } });
-  return count === 1;
 }

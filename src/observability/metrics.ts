@@ -1,6 +1,7 @@
 import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { ORDER_STATUSES } from '../domain/order-status.js';
+import { countPendingSms, oldestDueSmsAt } from '../sms/outbox.js';
 import { isWorker, metricsOfAllWorkers } from '../workers.js';
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -97,7 +98,7 @@ export function createMetrics(deps: { prisma: PrismaClient; openSubscriptions: (
     registers,
     aggregator: 'first',
     async collect() {
-      this.set(await deps.prisma.smsMessage.count({ where: { status: 'PENDING' } }));
+      this.set(await countPendingSms(deps.prisma));
     },
   });
   new Gauge({
@@ -106,8 +107,7 @@ export function createMetrics(deps: { prisma: PrismaClient; openSubscriptions: (
     registers,
     aggregator: 'max',
     async collect() {
-      const oldest = await deps.prisma.smsMessage.aggregate({ where: { status: 'PENDING', nextAttemptAt: { lte: new Date() } }, _min: { nextAttemptAt: true } });
-      const due = oldest._min.nextAttemptAt;
+      const due = await oldestDueSmsAt(deps.prisma);
       this.set(due ? Math.max(0, (Date.now() - due.getTime()) / 1000) : 0);
     },
   });

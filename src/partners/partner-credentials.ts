@@ -3,6 +3,7 @@
 // and secret the partner uses at the token endpoint, checked against the same client store.
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { clientSecretMatches, hashClientSecret } from '../auth/clients.js';
+import { findClient } from '../auth/client-store.js';
 
 /** A hash no secret has, compared when the client is unknown so both cases take the same time. */
 const NO_SECRET_HASH = hashClientSecret('\u0000no client\u0000');
@@ -21,7 +22,7 @@ export function basicCredentials(header: string | undefined): { id: string; secr
 export async function partnerCredentials(prisma: PrismaClient, issuer: string, authorization: string | undefined): Promise<string | undefined> {
   const presented = basicCredentials(authorization);
   if (!presented || presented.id.length > 200) return undefined;
-  const client = await prisma.client.findUnique({ where: { id: presented.id } });
+  const client = await findClient(prisma, presented.id);
   const secretOk = clientSecretMatches(client?.secretHash ?? NO_SECRET_HASH, presented.secret);
   return client && secretOk && client.enabled && client.role === 'IPSP' && client.issuer?.toUpperCase() === issuer.toUpperCase() ? client.id : undefined;
 }

@@ -6,6 +6,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type http from 'node:http';
 import type { PrismaClient, SimulatedIdentification } from '../generated/prisma/client.js';
 import { hashClientSecret } from '../auth/clients.js';
+import { upsertClient } from '../auth/client-store.js';
 import type { InitialIdentityData } from '../domain/initial-data.js';
 import { createSrsApiClient, type SrsApiClient } from './srs-api-client.js';
 import type { DataProtection } from '../crypto/data-protection.js';
@@ -105,7 +106,7 @@ export async function ensureSimulatorClients(prisma: PrismaClient, simulates: (i
       secretHash: simulates(profile.issuer) ? hashClientSecret(secret) : NO_SECRET,
     };
     // An operator may disable a simulator (clients disable sim-…); a restart keeps it so.
-    await prisma.client.upsert({ where: { id: simulatorClientId(profile) }, create: { id: simulatorClientId(profile), ...data }, update: data });
+    await upsertClient(prisma, simulatorClientId(profile), data);
     if (!simulates(profile.issuer)) {
       await prisma.oidcPayload.deleteMany({ where: { payload: { path: ['clientId'], equals: simulatorClientId(profile) } } });
       continue;

@@ -6,6 +6,7 @@
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { Viewer } from '../auth/viewer.js';
 import { visibleOrdersSql } from '../auth/visibility.js';
+import { clientNames } from '../auth/client-store.js';
 import type { DatabaseHandle, SqlRunner } from '../db/adapter.js';
 import { ORDER_STATUSES, TERMINAL_STATUSES, type OrderStatus } from '../domain/order-status.js';
 import { rate } from '../domain/statistics-period.js';
@@ -180,7 +181,7 @@ export async function orderStatistics(
   for (const row of snapshot.byStatus) perProvider.set(row.clientId, [...(perProvider.get(row.clientId) ?? []), row]);
   let byProvider: OrderStatistics['byProvider'] = [];
   if (viewer.role === 'ADMIN' && perProvider.size) {
-    const clients = await deps.prisma.client.findMany({ where: { id: { in: [...perProvider.keys()] } }, select: { id: true, name: true } });
+    const clients = await clientNames(deps.prisma, [...perProvider.keys()]);
     byProvider = [...perProvider]
       .map(([clientId, rows]) => ({
         clientId,

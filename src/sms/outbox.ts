@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DataProtection } from '../crypto/data-protection.js';
 import type { EventBus } from '../events/bus.js';
 import type { SmsGateway } from './gateway.js';
+import type { PrismaClient, SmsMessage } from '../generated/prisma/client.js';
 import type { DatabaseHandle, SqlRunner } from '../db/adapter.js';
 import { timestampParam } from '../db/sql-values.js';
 import { markTermsSmsSent, writeOrderEvents } from '../services/order-store.js';
@@ -63,4 +64,20 @@ export async function drainSmsOutbox(deps: { database: Pick<DatabaseHandle, 'tra
     sent++;
   }
   return sent;
+}
+
+/** Messages waiting to be sent, due now or waiting for a retry, in the whole database. */
+export function countPendingSms(prisma: PrismaClient): Promise<number> {
+  return prisma.smsMessage.count({ where: { status: 'PENDING' } });
+}
+
+/** When the longest-waiting due message became due; null when none is due. */
+export async function oldestDueSmsAt(prisma: PrismaClient): Promise<Date | null> {
+  const oldest = await prisma.smsMessage.aggregate({ where: { status: 'PENDING', nextAttemptAt: { lte: new Date() } }, _min: { nextAttemptAt: true } });
+  return oldest._min.nextAttemptAt;
+}
+
+/** The latest 200 messages sent, newest first. */
+export function listSentSms(prisma: PrismaClient): Promise<SmsMessage[]> {
+  return prisma.smsMessage.findMany({ where: { status: 'SENT' }, orderBy: { sentAt: 'desc' }, take: 200 });
 }

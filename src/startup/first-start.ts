@@ -2,6 +2,7 @@
 // yet, how to create one; in test mode, a ready demo client and the lines to try it.
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { createClient } from '../auth/clients.js';
+import { listOperatorClients } from '../auth/client-store.js';
 
 export const DEMO_CLIENT_NAME = 'Demo service provider (test mode)';
 
@@ -16,8 +17,7 @@ export interface NextStep {
  * stored as a hash like every other. Disable the demo client and restart to get a new one.
  */
 export async function nextStep(prisma: PrismaClient, options: { testMode: boolean; publicUrl: string }): Promise<NextStep | undefined> {
-  // The built-in simulators' own IPSP clients (sim-*) are not the operator's.
-  const clients = await prisma.client.findMany({ where: { NOT: { id: { startsWith: 'sim-' } } }, select: { id: true, name: true, enabled: true } });
+  const clients = await listOperatorClients(prisma);
   const create = 'npx srs clients create --name "My app" --role SERVICE_PROVIDER';
   const tokenLine = (clientId: string, secret: string) => `TOKEN=$(SRS_CLIENT_SECRET='${secret}' npx srs token ${clientId})`;
   const queryLine = `curl -s ${options.publicUrl}/graphql -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"query":"{ viewer { name role scopes } }"}'`;

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { methodGlobalId, spToken, startTestService, type TestClient, type TestService } from '../kit.js';
 import { connectWs } from '../ws-kit.js';
 import { backend, runCli } from '../kit.js';
-import { setClientRateLimit, SHARE_INTERVAL_MS } from '../../src/graphql/client-rate-limit.js';
+import { setClientRateLimit } from '../../src/auth/client-store.js';
+import { SHARE_INTERVAL_MS } from '../../src/graphql/client-rate-limit.js';
 
 /** Sends raw bytes and returns what came back before the server closed (or `waitMs` passed). */
 function rawRequest(url: string, head: string, body: Buffer | string, options: { endEarly?: boolean; waitMs?: number } = {}): Promise<string> {

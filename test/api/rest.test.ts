@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backend, freePort, runCli, startTestService, type TestClient, type TestService } from '../kit.js';
-import { setClientRateLimit } from '../../src/graphql/client-rate-limit.js';
+import { setClientRateLimit } from '../../src/auth/client-store.js';
 
 const PROVIDER = 'application/vnd.sc.miss.provider.v1+json';
 const EVIDENCE = 'application/vnd.sc.ras.evidence.v1+json';

@@ -65,6 +65,17 @@ function cycles(graph: Map<string, string[]>): string[][] {
   return found;
 }
 
+const PRISMA_OPERATIONS = 'find\\w*|create\\w*|update\\w*|upsert|delete\\w*|count|aggregate|groupBy';
+
+/** Statements on a table in a module's text: through its Prisma delegate, or an SQL write. */
+function queriesIn(text: string, table: { name: string; delegate: string }): string[] {
+  const query = new RegExp(`\\w+\\.${table.delegate}\\s*\\.(?:${PRISMA_OPERATIONS})\\(|(?:INSERT INTO|UPDATE|DELETE FROM)\\s+"${table.name}"`, 'g');
+  return [...text.matchAll(query)].map((match) => match[0]);
+}
+
+const CLIENT = { name: 'Client', delegate: 'client' };
+const SMS_MESSAGE = { name: 'SmsMessage', delegate: 'smsMessage' };
+
 describe('the import graph of src/', () => {
   it('has no cycle', () => {
     const files = sourceFiles(SRC);
@@ -83,6 +94,23 @@ describe('the import graph of src/', () => {
       .filter((file) => file.startsWith(path.join(SRC, 'events') + path.sep))
       .flatMap((file) => importsOf(file, modules).filter((target) => !allowed.some((prefix) => target === prefix || target.startsWith(prefix + path.sep))).map((target) => `${path.relative(SRC, file)} -> ${path.relative(SRC, target)}`));
     expect(reaching).toEqual([]);
+  });
+
+  it.each([
+    [CLIENT, path.join('auth', 'client-store.ts')],
+    [SMS_MESSAGE, path.join('sms', 'outbox.ts')],
+  ])('leaves the $name table to its store: no other module queries it through Prisma or writes it in SQL', (table, store) => {
+    const querying = sourceFiles(SRC)
+      .filter((file) => file !== path.join(SRC, store))
+      .flatMap((file) => queriesIn(fs.readFileSync(file, 'utf8'), table).map((use) => `${path.relative(SRC, file)}: ${use}`));
+    expect(querying).toEqual([]);
+  });
+
+  it('recognises a query of a table', () => {
+    expect(queriesIn('await tx.client.findUnique({ where: { id } });\nprisma.client\n  .count()', CLIENT)).toEqual(['tx.client.findUnique(', 'prisma.client\n  .count(']);
+    expect(queriesIn('`UPDATE "Client" SET enabled = false`', CLIENT)).toEqual(['UPDATE "Client"']);
+    expect(queriesIn('deps.prisma.clientId; redis.client; LEFT JOIN "Client" requester; prisma.smsMessage.count()', CLIENT)).toEqual([]);
+    expect(queriesIn('`INSERT INTO "SmsMessage" (id)`; deps.prisma.smsMessage.aggregate(', SMS_MESSAGE)).toEqual(['INSERT INTO "SmsMessage"', 'prisma.smsMessage.aggregate(']);
   });
 
   it('finds a cycle when there is one', () => {
