@@ -518,7 +518,10 @@ describe('webhook destinations with the guard on', () => {
       // As if it had passed at creation (a name that resolved elsewhere then, or the guard off).
       await srs.service.prisma.webhookEndpoint.create({ data: { clientId: client.clientId, url: hooks.url, secretSealed: 'never opened', eventTypes: ['STATUS_CHANGED'] } });
       await placeOrderBrief(srs, token, { methodId: methodGlobalId('test-video'), disabledSmsAlerts: true });
-      const delivery = await until('an attempt', () => srs.service.prisma.webhookDelivery.findFirst({ where: { endpoint: { clientId: client.clientId }, attempts: { gt: 0 } } }));
+      // An attempt's outcome, not only its claim (a claim counts the attempt before it is made).
+      const delivery = await until('an attempt', () =>
+        srs.service.prisma.webhookDelivery.findFirst({ where: { endpoint: { clientId: client.clientId }, attempts: { gt: 0 }, OR: [{ lastError: { not: null } }, { status: { not: 'PENDING' } }] } }),
+      );
       expect(delivery!.lastError).toMatch(/^Refused: 127\.0\.0\.1 is a loopback/);
       expect(delivery!.lastResponseStatus).toBeNull();
       await sleep(300);
