@@ -35,6 +35,15 @@
     return node;
   }
 
+  /** A table in a box that scrolls sideways on a narrow screen (and takes the keyboard's focus to do so). */
+  function scrollTable(attributes, caption, headings, rows) {
+    return element(
+      'div',
+      { class: 'scroll', tabindex: 0 },
+      element('table', attributes, element('caption', { text: caption }), element('thead', null, element('tr', null, ...headings)), element('tbody', null, ...rows)),
+    );
+  }
+
   const numberFormat = new Intl.NumberFormat(language);
   const percentFormat = new Intl.NumberFormat(language, { style: 'percent', maximumFractionDigits: 1 });
   const timeFormat = new Intl.DateTimeFormat(language, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
@@ -161,30 +170,17 @@
       container.hidden = false;
       const used = STATUSES.filter((status) => providers.some((provider) => provider.byStatus.some((entry) => entry.status === status && entry.count > 0)));
       container.replaceChildren(
-        element(
-          'div',
-          { class: 'scroll', tabindex: 0 },
-          element(
-            'table',
-            { id: 'orders-by-provider' },
-            element('caption', { text: t('providers.caption') }),
+        scrollTable(
+          { id: 'orders-by-provider' },
+          t('providers.caption'),
+          [element('th', { scope: 'col', text: t('providers.provider') }), ...used.map((status) => element('th', { scope: 'col', class: 'number', text: t(`statuses.${status}`) })), element('th', { scope: 'col', class: 'number', text: t('byStatus.total') })],
+          providers.map((provider) =>
             element(
-              'thead',
+              'tr',
               null,
-              element('tr', null, element('th', { scope: 'col', text: t('providers.provider') }), ...used.map((status) => element('th', { scope: 'col', class: 'number', text: t(`statuses.${status}`) })), element('th', { scope: 'col', class: 'number', text: t('byStatus.total') })),
-            ),
-            element(
-              'tbody',
-              null,
-              ...providers.map((provider) =>
-                element(
-                  'tr',
-                  null,
-                  element('th', { scope: 'row', text: provider.name }),
-                  ...used.map((status) => element('td', { class: 'number', text: numberFormat.format((provider.byStatus.find((entry) => entry.status === status) || { count: 0 }).count) })),
-                  element('td', { class: 'number', text: numberFormat.format(provider.total) }),
-                ),
-              ),
+              element('th', { scope: 'row', text: provider.name }),
+              ...used.map((status) => element('td', { class: 'number', text: numberFormat.format((provider.byStatus.find((entry) => entry.status === status) || { count: 0 }).count) })),
+              element('td', { class: 'number', text: numberFormat.format(provider.total) }),
             ),
           ),
         ),
@@ -266,16 +262,11 @@
       if (!methods.length) return void container.replaceChildren(element('p', { class: 'meta', text: t('funnel.none') }));
       const cell = (entry) => element('td', { class: 'number', text: `${duration(entry.medianSeconds)} / ${duration(entry.p90Seconds)}` });
       container.replaceChildren(
-        element(
-          'div',
-          { class: 'scroll', tabindex: 0 },
-          element(
-            'table',
-            { id: 'timings-table' },
-            element('caption', { text: `${t('timings.heading')} (${t('timings.median')} / ${t('timings.p90')})` }),
-            element('thead', null, element('tr', null, element('th', { scope: 'col', text: t('timings.method') }), element('th', { scope: 'col', class: 'number', text: t('timings.placedToTerminated') }), element('th', { scope: 'col', class: 'number', text: t('timings.terminatedToAccepted') }))),
-            element('tbody', null, ...methods.map((method) => element('tr', null, element('th', { scope: 'row', text: `${method.methodName} · ${method.issuer}` }), cell(method.placedToTerminated), cell(method.terminatedToTermsAccepted)))),
-          ),
+        scrollTable(
+          { id: 'timings-table' },
+          `${t('timings.heading')} (${t('timings.median')} / ${t('timings.p90')})`,
+          [element('th', { scope: 'col', text: t('timings.method') }), element('th', { scope: 'col', class: 'number', text: t('timings.placedToTerminated') }), element('th', { scope: 'col', class: 'number', text: t('timings.terminatedToAccepted') })],
+          methods.map((method) => element('tr', null, element('th', { scope: 'row', text: `${method.methodName} · ${method.issuer}` }), cell(method.placedToTerminated), cell(method.terminatedToTermsAccepted))),
         ),
       );
     }
@@ -314,24 +305,19 @@
       const container = document.getElementById('webhooks');
       if (!endpoints.length) return void container.replaceChildren(element('p', { class: 'meta', text: t('webhooks.none') }));
       const count = (connection, failing) => element('td', { class: failing && connection.totalCount > 0 ? 'number failing' : 'number', 'data-count': connection.totalCount, text: numberFormat.format(connection.totalCount) });
-      const table = element(
-        'table',
+      const table = scrollTable(
         { id: 'webhook-endpoints' },
-        element('caption', { text: t('webhooks.caption') }),
-        element('thead', null, element('tr', null, element('th', { scope: 'col', text: t('webhooks.url') }), element('th', { scope: 'col', text: t('webhooks.enabled') }), ...['PENDING', 'DELIVERED', 'FAILED'].map((status) => element('th', { scope: 'col', class: 'number', text: t(`webhooks.statuses.${status}`) })))),
-        element(
-          'tbody',
-          null,
-          ...endpoints.map((endpoint) =>
-            element(
-              'tr',
-              { 'data-endpoint-id': endpoint.id },
-              element('th', { scope: 'row', class: 'url', text: endpoint.url }),
-              element('td', { text: endpoint.enabled ? t('webhooks.yes') : t('webhooks.no') }),
-              count(endpoint.pending, false),
-              count(endpoint.delivered, false),
-              count(endpoint.failed, true),
-            ),
+        t('webhooks.caption'),
+        [element('th', { scope: 'col', text: t('webhooks.url') }), element('th', { scope: 'col', text: t('webhooks.enabled') }), ...['PENDING', 'DELIVERED', 'FAILED'].map((status) => element('th', { scope: 'col', class: 'number', text: t(`webhooks.statuses.${status}`) }))],
+        endpoints.map((endpoint) =>
+          element(
+            'tr',
+            { 'data-endpoint-id': endpoint.id },
+            element('th', { scope: 'row', class: 'url', text: endpoint.url }),
+            element('td', { text: endpoint.enabled ? t('webhooks.yes') : t('webhooks.no') }),
+            count(endpoint.pending, false),
+            count(endpoint.delivered, false),
+            count(endpoint.failed, true),
           ),
         ),
       );
@@ -341,34 +327,25 @@
         .sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1))
         .slice(0, TROUBLE_SHOWN);
       const troubleBlock = trouble.length
-        ? element(
-            'div',
-            { class: 'scroll', tabindex: 0 },
-            element(
-              'table',
-              { id: 'webhook-trouble' },
-              element('caption', { text: t('webhooks.troubleCaption') }),
-              element('thead', null, element('tr', null, ...['order', 'url', 'status', 'attempts', 'lastAnswer', 'nextAttempt'].map((key) => element('th', { scope: 'col', class: key === 'attempts' ? 'number' : null, text: t(`webhooks.${key}`) })))),
+        ? scrollTable(
+            { id: 'webhook-trouble' },
+            t('webhooks.troubleCaption'),
+            ['order', 'url', 'status', 'attempts', 'lastAnswer', 'nextAttempt'].map((key) => element('th', { scope: 'col', class: key === 'attempts' ? 'number' : null, text: t(`webhooks.${key}`) })),
+            trouble.map((delivery) =>
               element(
-                'tbody',
-                null,
-                ...trouble.map((delivery) =>
-                  element(
-                    'tr',
-                    { 'data-ref-id': delivery.refId, 'data-status': delivery.status },
-                    element('th', { scope: 'row' }, element('a', { href: `/dashboard/orders/${encodeURIComponent(delivery.refId)}?lang=${language}`, text: delivery.refId })),
-                    element('td', { class: 'url', text: delivery.url }),
-                    element('td', { text: t(`webhooks.statuses.${delivery.status}`) }),
-                    element('td', { class: 'number', text: numberFormat.format(delivery.attempts) }),
-                    element('td', { class: 'url', text: delivery.lastError || (delivery.lastResponseStatus ? String(delivery.lastResponseStatus) : '–') }),
-                    element('td', { text: delivery.nextAttemptAt ? dateTimeFormat.format(new Date(delivery.nextAttemptAt)) : '–' }),
-                  ),
-                ),
+                'tr',
+                { 'data-ref-id': delivery.refId, 'data-status': delivery.status },
+                element('th', { scope: 'row' }, element('a', { href: `/dashboard/orders/${encodeURIComponent(delivery.refId)}?lang=${language}`, text: delivery.refId })),
+                element('td', { class: 'url', text: delivery.url }),
+                element('td', { text: t(`webhooks.statuses.${delivery.status}`) }),
+                element('td', { class: 'number', text: numberFormat.format(delivery.attempts) }),
+                element('td', { class: 'url', text: delivery.lastError || (delivery.lastResponseStatus ? String(delivery.lastResponseStatus) : '–') }),
+                element('td', { text: delivery.nextAttemptAt ? dateTimeFormat.format(new Date(delivery.nextAttemptAt)) : '–' }),
               ),
             ),
           )
         : element('p', { class: 'meta', text: t('webhooks.noTrouble') });
-      container.replaceChildren(element('div', { class: 'scroll', tabindex: 0 }, table), troubleBlock);
+      container.replaceChildren(table, troubleBlock);
     }
 
     /** The webhook endpoints, or null when this client may not see them (its section is then hidden). */
