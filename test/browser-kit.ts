@@ -1,6 +1,7 @@
 // Debian's chromium driven by playwright-core, for the tests that walk pages in a real browser.
 import fs from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
+import { spToken, startTestService, type TestService } from './kit.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -20,4 +21,25 @@ export function launchChromium(): Promise<Browser> {
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
+}
+
+/** What a browser test file shares between its tests: one chromium and one service. */
+export interface BrowserAndService {
+  browser: Browser;
+  srs: TestService;
+  /** A token of a fresh service provider of that service. */
+  token: string;
+}
+
+/** Launches chromium and starts a service (both are closed by closeBrowserAndService). */
+export async function openBrowserAndService(options?: Parameters<typeof startTestService>[0]): Promise<BrowserAndService> {
+  const browser = await launchChromium();
+  const srs = await startTestService(options);
+  return { browser, srs, token: await spToken(srs) };
+}
+
+/** Closes what openBrowserAndService opened, as far as it got. */
+export async function closeBrowserAndService(opened: Partial<BrowserAndService>): Promise<void> {
+  await opened.browser?.close();
+  await opened.srs?.stop();
 }

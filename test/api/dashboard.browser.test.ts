@@ -11,8 +11,8 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { methodGlobalId, placeOrderBrief, startTestService, type TestClient, type TestService } from '../kit.js';
-import { launchChromium, missingChromium } from '../browser-kit.js';
+import { methodGlobalId, placeOrderBrief, type TestClient, type TestService } from '../kit.js';
+import { closeBrowserAndService, missingChromium, openBrowserAndService } from '../browser-kit.js';
 import { SimulateBriefMutation } from '../documents.js';
 
 const AXE_SOURCE = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -37,20 +37,16 @@ const missingBrowser = missingChromium();
 
 beforeAll(async () => {
   if (missingBrowser) return;
-  browser = await launchChromium();
   // Webhooks to a local receiver, given up after two quick attempts.
-  srs = await startTestService({
+  ({ browser, srs } = await openBrowserAndService({
     env: { SUBSCRIPTION_TOKEN_CHECK_SECONDS: '0.5', WEBHOOK_ALLOW_PRIVATE_DESTINATIONS: '1', WEBHOOK_RETRY_SCHEDULE: '0,0.3', WEBHOOK_POLL_SECONDS: '0.3' },
-  });
+  }));
   alpha = await srs.createClient('SERVICE_PROVIDER', { name: 'Alpha Bank' });
   beta = await srs.createClient('SERVICE_PROVIDER', { name: 'Beta Insurance' });
   alphaToken = await srs.token(alpha);
   betaToken = await srs.token(beta);
 });
-afterAll(async () => {
-  await browser?.close();
-  await srs?.stop();
-});
+afterAll(() => closeBrowserAndService({ browser, srs }));
 
 async function newPage(options: { width?: number; height?: number; locale?: string } = {}): Promise<Page> {
   context = await browser.newContext({ viewport: { width: options.width ?? 1280, height: options.height ?? 900 }, locale: options.locale ?? 'en-GB' });

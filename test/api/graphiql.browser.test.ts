@@ -4,8 +4,8 @@
 // a mutation all run from the page.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { methodGlobalId, placeOrderBrief, spToken, startTestService, type TestService } from '../kit.js';
-import { launchChromium, missingChromium } from '../browser-kit.js';
+import { methodGlobalId, placeOrderBrief, type TestService } from '../kit.js';
+import { closeBrowserAndService, missingChromium, openBrowserAndService } from '../browser-kit.js';
 
 let srs: TestService;
 let token: string;
@@ -15,14 +15,9 @@ const missingBrowser = missingChromium();
 
 beforeAll(async () => {
   if (missingBrowser) return;
-  browser = await launchChromium();
-  srs = await startTestService();
-  token = await spToken(srs);
+  ({ browser, srs, token } = await openBrowserAndService());
 });
-afterAll(async () => {
-  await browser?.close();
-  await srs?.stop();
-});
+afterAll(() => closeBrowserAndService({ browser, srs }));
 
 /** Replaces the whole text of the Monaco editor inside `container`, as a paste would. */
 async function replaceEditorText(page: Page, container: string, text: string): Promise<void> {

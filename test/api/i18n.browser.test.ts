@@ -8,8 +8,8 @@ import { randomInt } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page, Response } from 'playwright-core';
-import { methodGlobalId, placeOrderBrief, spToken, startTestService, type TestService } from '../kit.js';
-import { launchChromium, missingChromium } from '../browser-kit.js';
+import { methodGlobalId, placeOrderBrief, type TestService } from '../kit.js';
+import { closeBrowserAndService, missingChromium, openBrowserAndService } from '../browser-kit.js';
 
 const AXE_SOURCE = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
@@ -89,16 +89,11 @@ const missingBrowser = missingChromium();
 
 beforeAll(async () => {
   if (missingBrowser) return;
-  browser = await launchChromium();
-  srs = await startTestService();
-  token = await spToken(srs);
+  ({ browser, srs, token } = await openBrowserAndService());
   const { clientId, clientSecret } = await srs.createClient('IPSP', { issuer: 'SWISSCOM-RA' });
   agentCredentials = { username: clientId, password: clientSecret };
 });
-afterAll(async () => {
-  await browser?.close();
-  await srs?.stop();
-});
+afterAll(() => closeBrowserAndService({ browser, srs }));
 beforeEach(() => {
   if (missingBrowser) throw missingBrowser;
 });

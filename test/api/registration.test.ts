@@ -126,7 +126,6 @@ const NodeQuery = graphql(`
 `);
 
 type Order = NonNullable<Awaited<ReturnType<typeof orderOf>>>;
-type Evidence = NonNullable<Order['evidence']>;
 
 // ---- people and numbers ----------------------------------------------------------------------
 

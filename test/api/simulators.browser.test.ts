@@ -4,8 +4,8 @@
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page, Response } from 'playwright-core';
 import { graphql } from '../generated/index.js';
-import { methodGlobalId, placeOrderBrief, spToken, startTestService, type TestService } from '../kit.js';
-import { launchChromium, missingChromium } from '../browser-kit.js';
+import { methodGlobalId, placeOrderBrief, type TestService } from '../kit.js';
+import { closeBrowserAndService, missingChromium, openBrowserAndService } from '../browser-kit.js';
 import { CancelOrderBriefMutation } from '../documents.js';
 
 const OrderQuery = graphql(`
@@ -56,14 +56,9 @@ const missingBrowser = missingChromium();
 
 beforeAll(async () => {
   if (missingBrowser) return;
-  browser = await launchChromium();
-  srs = await startTestService();
-  token = await spToken(srs);
+  ({ browser, srs, token } = await openBrowserAndService());
 });
-afterAll(async () => {
-  await browser?.close();
-  await srs?.stop();
-});
+afterAll(() => closeBrowserAndService({ browser, srs }));
 
 beforeEach(async () => {
   if (missingBrowser) throw missingBrowser;
