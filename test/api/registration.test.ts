@@ -125,7 +125,6 @@ const NodeQuery = graphql(`
   }
 `);
 
-type Order = NonNullable<Awaited<ReturnType<typeof orderOf>>>;
 
 // ---- people and numbers ----------------------------------------------------------------------
 
