@@ -125,7 +125,6 @@ const NodeQuery = graphql(`
   }
 `);
 
-
 // ---- people and numbers ----------------------------------------------------------------------
 
 const usedNumbers = new Set<string>();
